@@ -1,0 +1,1 @@
+"""The DocInk webhook bridge: authenticated webhooks in, Avro records on Kafka out."""

@@ -1,0 +1,5 @@
+"""``python -m bridge``: the ``docink`` command."""
+
+from bridge.cli import main
+
+main()

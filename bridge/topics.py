@@ -1,0 +1,81 @@
+"""Declares the bridge's topics and creates them idempotently; nothing relies on auto-creation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient, NewTopic
+
+from bridge.catalog import ALL_TYPES, DEADLETTER_TYPE, UNKNOWN_TYPE
+from bridge.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+DAY_MS = 24 * 60 * 60 * 1000
+EVENT_RETENTION_MS = 7 * DAY_MS
+# Dead letters and unknown events wait for a person or a new schema: keep them longer.
+HOLDING_RETENTION_MS = 30 * DAY_MS
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic as declared: name, partitions, replication and configs."""
+
+    name: str
+    partitions: int
+    replication: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    """Every topic the bridge writes, one per catalog type."""
+    min_insync = str(max(1, min(2, settings.topic_replication - 1)))
+    specs = []
+    for event_type in ALL_TYPES:
+        holding = event_type in (UNKNOWN_TYPE, DEADLETTER_TYPE)
+        retention = HOLDING_RETENTION_MS if holding else EVENT_RETENTION_MS
+        config = {
+            "cleanup.policy": "delete",
+            "retention.ms": str(retention),
+            "min.insync.replicas": min_insync,
+        }
+        specs.append(
+            TopicSpec(
+                event_type.topic(settings.topic_prefix),
+                settings.topic_partitions,
+                settings.topic_replication,
+                config,
+            )
+        )
+    return specs
+
+
+def ensure_topics(
+    admin: AdminClient, specs: list[TopicSpec], timeout: float = 30.0
+) -> dict[str, str]:
+    """Create the topics that do not exist yet; returns ``{topic: "created" | "exists"}``."""
+    futures = admin.create_topics(
+        [
+            NewTopic(spec.name, spec.partitions, spec.replication, config=spec.config)
+            for spec in specs
+        ],
+        request_timeout=timeout,
+    )
+    outcome = {}
+    for name, future in futures.items():
+        try:
+            future.result(timeout)
+            outcome[name] = "created"
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+            outcome[name] = "exists"
+        logger.info("topic %s %s", name, outcome[name])
+    return outcome
+
+
+def admin_client(settings: Settings) -> AdminClient:
+    """An admin client for the configured cluster."""
+    return AdminClient({"bootstrap.servers": settings.bootstrap_servers, **settings.kafka_config})

@@ -1,0 +1,131 @@
+"""The whole stack on this machine from real parts: Kafka, the registry, topics, schemas, the
+bridge (and the stream workers once they exist). Ctrl-C stops all of it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, suppress
+
+from bridge.codec import registry_client
+from bridge.registration import register_schemas
+from bridge.settings import Settings
+from bridge.topics import admin_client, ensure_topics, topic_specs
+from devstack.kafka import LocalKafka
+from devstack.ports import port_open
+from devstack.registry import LocalRegistry
+from devstack.service import JavaService
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BRIDGE_PORT = 8000
+STOP_TIMEOUT_SECONDS = 20
+
+
+def run(bridge_port: int = DEFAULT_BRIDGE_PORT) -> int:
+    """Start everything, print where it listens, and wait for Ctrl-C; returns an exit code."""
+    if port_open(bridge_port):
+        raise SystemExit(f"port {bridge_port} is taken; pass --port")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with ExitStack() as stack:
+        print("starting Kafka and the schema registry ...", flush=True)
+        kafka, registry = LocalKafka(), LocalRegistry()
+        start_together(stack, kafka, registry)
+        env = {
+            **os.environ,
+            "DOCINK_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "DOCINK_SCHEMA_REGISTRY_URL": registry.url,
+            "DOCINK_SHARED_SECRET": os.environ.get("DOCINK_SHARED_SECRET")
+            or secrets.token_urlsafe(24),
+        }
+        settings = Settings.from_env(env)
+        ensure_topics(admin_client(settings), topic_specs(settings))
+        register_schemas(registry_client(settings), settings.topic_prefix)
+        bridge = _spawn(
+            stack,
+            [sys.executable, "-m", "bridge", "serve", "--host", "127.0.0.1", "--port",
+             str(bridge_port)],
+            env,
+        )  # fmt: skip
+        _wait_until_healthy(bridge, bridge_port)
+        _print_banner(kafka, registry, settings, bridge_port)
+        while not stop.wait(0.5):
+            if bridge.poll() is not None:
+                print(f"the bridge exited with {bridge.returncode}; stopping", flush=True)
+                return 1
+        print("stopping ...", flush=True)
+    return 0
+
+
+def start_together(stack: ExitStack, *services: JavaService) -> None:
+    """Start JVM services in parallel; ``stack`` closes them all, started or not."""
+    for service in services:
+        stack.callback(service.close)
+    with ThreadPoolExecutor(len(services)) as pool:
+        for started in [pool.submit(service.start) for service in services]:
+            started.result()
+
+
+def _spawn(stack: ExitStack, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A child in its own process group, so stopping it also stops the workers it forked."""
+    process = subprocess.Popen(args, env=env, start_new_session=True)  # noqa: S603
+    stack.callback(_terminate, process)
+    return process
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        logger.warning("pid %d did not stop in %ds; killing it", process.pid, STOP_TIMEOUT_SECONDS)
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # whatever of its group is left
+    process.wait()
+
+
+def _wait_until_healthy(process: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the bridge did not become healthy on port {port}")
+
+
+def _print_banner(
+    kafka: LocalKafka, registry: LocalRegistry, settings: Settings, bridge_port: int
+) -> None:
+    url = f"http://127.0.0.1:{bridge_port}/webhooks/docink"
+    print(
+        "\n".join(
+            [
+                "",
+                f"Kafka            {kafka.bootstrap_servers}",
+                f"Schema Registry  {registry.url}",
+                f"Bridge           http://127.0.0.1:{bridge_port}  (/healthz, /readyz)",
+                f"Topics           {settings.topic_prefix}.<event-type>, "
+                f"{settings.topic_prefix}.unknown, {settings.topic_prefix}.deadletter",
+                "",
+                "POST a webhook (this run's development secret is in the URL):",
+                f"  curl -i -H 'Content-Type: application/json' "
+                f"--data @event.json {url}/{settings.shared_secret}",
+                "",
+                "Ctrl-C stops everything.",
+            ]
+        ),
+        flush=True,
+    )

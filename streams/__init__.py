@@ -1,0 +1,1 @@
+"""Stream agents (faust-streaming) over the bridge topics: see issue 3."""

@@ -1,0 +1,3 @@
+"""Tests mirror the packages: tests/bridge, tests/devstack, tests/streams."""
+
+SECRET = "s3cret-for-tests"
