@@ -8,6 +8,7 @@ import sys
 import click
 
 from bridge.codec import registry_client
+from bridge.errors import ConfigError
 from bridge.logs import configure_logging
 from bridge.registration import register_schemas
 from bridge.settings import Settings
@@ -31,7 +32,10 @@ def main() -> None:
 @click.option("--threads", default=DEFAULT_THREADS, show_default=True, help="per worker")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the bridge under granian (WSGI), one Kafka producer per worker process."""
-    Settings.from_env().require_auth()  # fail here, not in every worker
+    try:
+        Settings.from_env().require_auth()  # fail here, not in every worker
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     args = [
         sys.executable, "-m", "granian",
         "--interface", "wsgi",

@@ -1,0 +1,61 @@
+"""The README's run command: the whole stack starts, takes a webhook, and stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bridge.settings import Settings
+from devstack.ports import free_port, port_open
+from tests.cluster import consume
+from tests.conftest import load_fixture
+
+pytestmark = pytest.mark.integration
+READY_LINE = "Ctrl-C stops everything."
+
+
+def test_stack_serves_a_webhook_end_to_end_and_stops_cleanly(tmp_path: Path):
+    port = free_port()
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines = []
+    try:
+        for line in stack.stdout:
+            lines.append(line)
+            if READY_LINE in line:
+                break
+        banner = "".join(lines)
+        assert READY_LINE in banner, banner
+        url = re.search(r"(http://127\.0\.0\.1:\d+/webhooks/docink/\S+)", banner).group(1)
+        kafka = re.search(r"^Kafka\s+(\S+)", banner, re.M).group(1)
+        registry = re.search(r"^Schema Registry\s+(\S+)", banner, re.M).group(1)
+
+        body = json.dumps(load_fixture("device_order_created")).encode()
+        request = urllib.request.Request(  # noqa: S310 (loopback)
+            url, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            assert response.status == 202
+            event_id = json.loads(response.read())["event_id"]
+        settings = Settings(bootstrap_servers=kafka, schema_registry_url=registry)
+        [record] = consume(settings, "docink.device-order-created", 1)
+        assert record.value["event_id"] == event_id
+    finally:
+        stack.send_signal(signal.SIGINT)
+        stack.wait(timeout=60)
+        stack.stdout.close()
+
+    assert stack.returncode == 0
+    kafka_port = int(kafka.rsplit(":", 1)[1])
+    assert not port_open(port) and not port_open(kafka_port)
