@@ -53,7 +53,21 @@ EVENT_TYPES: tuple[EventType, ...] = (
 # Records that are not DocInk events but still have a topic and a schema of their own.
 UNKNOWN_TYPE = EventType(UNKNOWN, "unknown")
 DEADLETTER_TYPE = EventType(DEADLETTER, "deadletter")
-ALL_TYPES: tuple[EventType, ...] = (*EVENT_TYPES, UNKNOWN_TYPE, DEADLETTER_TYPE)
+BRIDGE_TYPES: tuple[EventType, ...] = (*EVENT_TYPES, UNKNOWN_TYPE, DEADLETTER_TYPE)
+
+# What the stream agents (streams/) publish.
+ENRICHED_TYPE = EventType("events.enriched", "derived")
+RPM_COUNTS_TYPE = EventType("rpm-program-device-orders", "derived")
+ALERTS_TYPE = EventType("alerts", "derived")
+STREAMS_DEADLETTER_TYPE = EventType("streams.deadletter", "deadletter")
+STREAM_TYPES: tuple[EventType, ...] = (
+    ENRICHED_TYPE,
+    RPM_COUNTS_TYPE,
+    ALERTS_TYPE,
+    STREAMS_DEADLETTER_TYPE,
+)
+
+ALL_TYPES: tuple[EventType, ...] = (*BRIDGE_TYPES, *STREAM_TYPES)
 
 _BY_NAME = {
     normalize_event_name(alias): event_type

@@ -49,6 +49,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     os.execv(sys.executable, args)  # noqa: S606
 
 
+@main.command()
+def worker() -> None:
+    """Run a stream worker (Faust): enrich, count device orders, raise alerts."""
+    from streams.worker import main as run_worker
+
+    run_worker()
+
+
 @main.group()
 def topics() -> None:
     """Kafka topics."""

@@ -52,6 +52,7 @@ def producer_config(settings: Settings) -> dict[str, object]:
         "enable.idempotence": True,
         "acks": "all",
         "linger.ms": 2,
+        "partitioner": "murmur2_random",  # as Java clients and Faust hash keys
         "compression.type": "lz4",
         "message.timeout.ms": int(settings.ack_timeout_seconds * 1000),
         "reconnect.backoff.max.ms": 1000,

@@ -32,6 +32,12 @@ class Settings:
     retry_after_seconds: int = 5
     auto_register_schemas: bool = False
     kafka_config: Mapping[str, str] = field(default_factory=dict, repr=False)
+    streams_web_host: str = "127.0.0.1"
+    streams_web_port: int = 6066
+    streams_canonical_url: str | None = None
+    streams_store: str = "memory://"
+    streams_data_dir: str = "docink-streams-data"
+    streams_session_timeout_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,6 +68,17 @@ class Settings:
                 ),
                 auto_register_schemas=_flag(env.get("DOCINK_AUTO_REGISTER_SCHEMAS")),
                 kafka_config=_kafka_passthrough(env),
+                streams_web_host=env.get("DOCINK_STREAMS_WEB_HOST", defaults.streams_web_host),
+                streams_web_port=int(env.get("DOCINK_STREAMS_WEB_PORT", defaults.streams_web_port)),
+                streams_canonical_url=env.get("DOCINK_STREAMS_CANONICAL_URL") or None,
+                streams_store=env.get("DOCINK_STREAMS_STORE", defaults.streams_store),
+                streams_data_dir=env.get("DOCINK_STREAMS_DATA_DIR", defaults.streams_data_dir),
+                streams_session_timeout_seconds=float(
+                    env.get(
+                        "DOCINK_STREAMS_SESSION_TIMEOUT_SECONDS",
+                        defaults.streams_session_timeout_seconds,
+                    )
+                ),
             )
         except ValueError as exc:
             raise ConfigError(f"invalid DOCINK_* setting: {exc}") from exc

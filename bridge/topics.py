@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from bridge.catalog import ALL_TYPES, DEADLETTER_TYPE, UNKNOWN_TYPE
+from bridge.catalog import (
+    ALL_TYPES,
+    DEADLETTER_TYPE,
+    RPM_COUNTS_TYPE,
+    STREAMS_DEADLETTER_TYPE,
+    UNKNOWN_TYPE,
+)
 from bridge.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,17 +36,22 @@ class TopicSpec:
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """Every topic the bridge writes, one per catalog type."""
+    """Every topic the bridge and the stream agents write, one per catalog type.
+
+    (Faust creates its own internal topics: table changelogs and repartition topics.)
+    """
     min_insync = str(max(1, min(2, settings.topic_replication - 1)))
     specs = []
     for event_type in ALL_TYPES:
-        holding = event_type in (UNKNOWN_TYPE, DEADLETTER_TYPE)
+        holding = event_type in (UNKNOWN_TYPE, DEADLETTER_TYPE, STREAMS_DEADLETTER_TYPE)
         retention = HOLDING_RETENTION_MS if holding else EVENT_RETENTION_MS
         config = {
             "cleanup.policy": "delete",
             "retention.ms": str(retention),
             "min.insync.replicas": min_insync,
         }
+        if event_type is RPM_COUNTS_TYPE:  # the latest count per key is the state
+            config = {"cleanup.policy": "compact", "min.insync.replicas": min_insync}
         specs.append(
             TopicSpec(
                 event_type.topic(settings.topic_prefix),

@@ -1,5 +1,5 @@
 """The whole stack on this machine from real parts: Kafka, the registry, topics, schemas, the
-bridge (and the stream workers once they exist). Ctrl-C stops all of it."""
+bridge and a stream worker. Ctrl-C stops all of it."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def run(bridge_port: int = DEFAULT_BRIDGE_PORT) -> int:
             "DOCINK_SCHEMA_REGISTRY_URL": registry.url,
             "DOCINK_SHARED_SECRET": os.environ.get("DOCINK_SHARED_SECRET")
             or secrets.token_urlsafe(24),
+            "DOCINK_STREAMS_DATA_DIR": str(kafka.workdir / "streams-data"),
         }
         settings = Settings.from_env(env)
         ensure_topics(admin_client(settings), topic_specs(settings))
@@ -57,12 +58,15 @@ def run(bridge_port: int = DEFAULT_BRIDGE_PORT) -> int:
              str(bridge_port)],
             env,
         )  # fmt: skip
+        worker = _spawn(stack, [sys.executable, "-m", "streams"], env)
         _wait_until_healthy(bridge, bridge_port)
+        _wait_until_healthy(worker, settings.streams_web_port, "/metrics")
         _print_banner(kafka, registry, settings, bridge_port)
         while not stop.wait(0.5):
-            if bridge.poll() is not None:
-                print(f"the bridge exited with {bridge.returncode}; stopping", flush=True)
-                return 1
+            for name, process in (("bridge", bridge), ("stream worker", worker)):
+                if process.poll() is not None:
+                    print(f"the {name} exited with {process.returncode}; stopping", flush=True)
+                    return 1
         print("stopping ...", flush=True)
     return 0
 
@@ -95,15 +99,17 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
     process.wait()
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], port: int, timeout: float = 60) -> None:
+def _wait_until_healthy(
+    process: subprocess.Popen[bytes], port: int, path: str = "/healthz", timeout: float = 90
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f"the bridge did not become healthy on port {port}")
+    raise SystemExit(f"nothing became healthy on port {port}{path}")
 
 
 def _print_banner(
@@ -117,6 +123,8 @@ def _print_banner(
                 f"Kafka            {kafka.bootstrap_servers}",
                 f"Schema Registry  {registry.url}",
                 f"Bridge           http://127.0.0.1:{bridge_port}  (/healthz, /readyz)",
+                f"Stream worker    http://127.0.0.1:{settings.streams_web_port}  "
+                "(/metrics, /rpm-programs/<uuid>/device-orders)",
                 f"Topics           {settings.topic_prefix}.<event-type>, "
                 f"{settings.topic_prefix}.unknown, {settings.topic_prefix}.deadletter",
                 "",

@@ -1,0 +1,5 @@
+"""``python -m streams``: one stream worker."""
+
+from streams.worker import main
+
+main()

@@ -1,0 +1,64 @@
+"""One bad record never stops an agent: it goes to ``streams.deadletter`` and the agent goes on."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import faust
+
+from bridge.catalog import STREAMS_DEADLETTER_TYPE
+from streams.codec import Undecodable
+
+if TYPE_CHECKING:
+    from streams.app import Streams
+
+logger = logging.getLogger(__name__)
+
+
+async def dead_letter(streams: Streams, event: faust.EventT, reason: str) -> None:
+    """Publish ``event``'s record as it was read, with where it came from and why it failed."""
+    message = event.message
+    record = {
+        "source_topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        "key": message.key,
+        "value": message.value,
+        "reason": reason,
+        "detected_at": datetime.now(UTC),
+    }
+    value = await streams.codec.encode(STREAMS_DEADLETTER_TYPE, record)
+    await streams.outputs.deadletter.send(key=message.key, value=value)
+    logger.warning(
+        "dead-lettered topic=%s partition=%d offset=%d reason=%s",
+        message.topic,
+        message.partition,
+        message.offset,
+        reason,
+    )
+
+
+async def guarded(
+    streams: Streams, agent: str, event: faust.EventT, handle: Callable[[], Awaitable[None]]
+) -> None:
+    """Run ``handle`` for one event; a failure dead-letters the event instead of the agent."""
+    try:
+        await handle()
+    except Undecodable as exc:
+        await dead_letter(streams, event, str(exc))
+    except Exception as exc:  # noqa: BLE001 - any failure of one record must not stop the agent
+        # The stack, not the message: messages may quote record data.
+        logger.error(
+            "%s failed on topic=%s partition=%d offset=%d: %s\n%s",
+            agent,
+            event.message.topic,
+            event.message.partition,
+            event.message.offset,
+            type(exc).__name__,
+            "".join(traceback.format_tb(exc.__traceback__)),
+        )
+        await dead_letter(streams, event, f"{agent} failed: {type(exc).__name__}")

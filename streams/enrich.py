@@ -1,0 +1,82 @@
+"""Agent ``enrich_events``: every bridge event, once, in one common shape, with its org's name;
+bot installs with token problems raise alerts; unknown event names go to the alert throttle."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+import faust
+
+from bridge.catalog import (
+    ALERTS_TYPE,
+    ENRICHED_TYPE,
+    EVENT_TYPES,
+    UNKNOWN_TYPE,
+    lookup,
+    normalize_event_name,
+)
+from streams.alerting import token_alert
+from streams.app import Streams
+from streams.deadletters import guarded
+from streams.enrichment import enriched_record, millis
+
+logger = logging.getLogger(__name__)
+
+BOT_INSTALLATION = lookup("bot-installation")
+# Redeliveries within this window are recognized by event id (DocInk and bridge retries).
+SEEN_EVENTS_EXPIRY = timedelta(days=7)
+
+
+def is_duplicate(first_seen_ms: int | None, now_ms: int) -> bool:
+    """Whether an event id first seen at ``first_seen_ms`` is, at ``now_ms``, a redelivery."""
+    expiry_ms = int(SEEN_EVENTS_EXPIRY.total_seconds() * 1000)
+    return first_seen_ms is not None and now_ms - first_seen_ms < expiry_ms
+
+
+def register(streams: Streams, unknown_names: faust.TopicT) -> faust.types.AgentT:
+    """Register ``enrich_events`` on ``streams.app``."""
+    app = streams.app
+    # Keyed by event id / org uuid within the bridge topics' partitions (all keyed by org).
+    seen_events = app.Table("seen_events", key_type=str, value_type=int)
+    org_names = app.Table("org_names", key_type=str, value_type=str)
+
+    @app.agent(streams.raw_topic(*EVENT_TYPES, UNKNOWN_TYPE), name="enrich_events", concurrency=1)
+    async def enrich_events(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await guarded(streams, "enrich_events", event, lambda event=event: enrich(event))
+
+    async def enrich(event: faust.EventT) -> None:
+        topic = event.message.topic
+        event_type = streams.event_type_of(topic)
+        record = await streams.codec.decode(event_type, topic, event.value)
+        now = datetime.now(UTC)
+        event_id = record["event_id"]
+        if is_duplicate(seen_events.get(event_id), millis(now)):
+            logger.info("duplicate event_id=%s topic=%s skipped", event_id, topic)
+            return
+        org = str(record["org_uuid"]) if record.get("org_uuid") is not None else None
+        if event_type is BOT_INSTALLATION and org and record["payload"].get("org_name"):
+            org_names[org] = record["payload"]["org_name"]
+        org_name = org_names.get(org) if org else None
+
+        enriched = enriched_record(record, event_type, topic, org_name)
+        value = await streams.codec.encode(ENRICHED_TYPE, enriched)
+        await streams.outputs.enriched.send(key=event.key, value=value)
+        if event_type is BOT_INSTALLATION and (alert := token_alert(record, org_name, now)):
+            value = await streams.codec.encode(ALERTS_TYPE, alert)
+            await streams.outputs.alerts.send(key=event.key, value=value)
+            logger.info("alert kind=%s event_id=%s", alert["kind"], event_id)
+        if event_type is UNKNOWN_TYPE:
+            name = normalize_event_name(record["event_name"])
+            seen = {
+                "event_id": event_id,
+                "org_uuid": record.get("org_uuid"),
+                "org_name": org_name,
+                "event_time_ms": millis(record["event_time"]) if record.get("event_time") else None,
+            }
+            await unknown_names.send(key=name, value=json.dumps(seen).encode())
+        seen_events[event_id] = millis(now)
+
+    return enrich_events

@@ -1,0 +1,190 @@
+"""Webhooks through the bridge, a real worker, and what downstream teams read from its outputs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from bridge.app import create_app
+from bridge.settings import Settings
+from tests import SECRET
+from tests.cluster import consume
+from tests.conftest import load_fixture
+
+pytestmark = pytest.mark.integration
+AUTH = {"Authorization": f"Bearer {SECRET}"}
+PROGRAMS = (676991425, 676991426, 676991427)
+
+
+@pytest.fixture
+def bridge(live_settings: Settings) -> Iterator[Flask]:
+    app = create_app(live_settings)
+    yield app
+    app.extensions["docink"].publisher.close()
+
+
+def post(bridge: Flask, body: dict[str, Any]) -> str:
+    response = bridge.test_client().post("/webhooks/docink", json=body, headers=AUTH)
+    assert response.status_code == 202, response.json
+    return response.json["event_id"]
+
+
+# One creation time for the whole run, so a redelivery is the very same webhook.
+NOW = datetime.now(UTC).isoformat()
+
+
+def device_order(kind: str, order: int, program: int | None) -> dict[str, Any]:
+    body = load_fixture("device_order_created")
+    now = NOW
+    body["event_name"] = f"device_order_{kind}"
+    body["payload"] = {
+        **body["payload"],
+        "uuid": 5_000_000 + order,
+        "patient_rpm_program_uuid": program,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return body
+
+
+def wait_for(check, timeout: float = 90.0, interval: float = 0.5):
+    """``check()`` once it is truthy; its last value when ``timeout`` runs out."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(interval)
+    return value
+
+
+def counts_of(worker, program: int) -> dict | None:
+    return worker.get(f"/rpm-programs/{program}/device-orders")
+
+
+def test_outputs_are_exact_once_per_event(bridge, worker, live_settings):
+    prefix = live_settings.topic_prefix
+    without_token = load_fixture("bot-installation")
+    without_token["org_uuid"] = without_token["payload"]["org_uuid"] = 42
+    without_token["payload"]["org_name"] = "No Token Clinic"
+    without_token["payload"]["token"] = None
+    ids = [
+        post(bridge, load_fixture("bot-installation")),
+        post(bridge, load_fixture("device_order_created")),
+        post(bridge, without_token),
+        post(bridge, without_token),  # DocInk retries: same event id
+    ]
+    unknown = {**load_fixture("device_order_created"), "event_name": "Invoice paid"}
+    ids += [post(bridge, unknown), post(bridge, {**unknown, "event_time": "2021-03-01T00:00:00Z"})]
+
+    expected = {program: 0 for program in PROGRAMS}
+    for order in range(50):
+        program = PROGRAMS[order % 3]
+        ids.append(post(bridge, device_order("created", order, program)))
+        expected[program] = expected.get(program, 0) + 1
+    for order in range(10):  # redeliveries
+        post(bridge, device_order("created", order, PROGRAMS[order % 3]))
+    for order in range(40, 46):  # deletions, one of them delivered twice
+        ids.append(post(bridge, device_order("deleted", order, PROGRAMS[order % 3])))
+        expected[PROGRAMS[order % 3]] -= 1
+    post(bridge, device_order("deleted", 45, PROGRAMS[45 % 3]))
+    ids.append(post(bridge, device_order("deleted", 999, PROGRAMS[0])))  # never created
+    ids.append(post(bridge, device_order("deleted", 998, None)))  # names no program
+    distinct = set(ids)
+
+    enriched = consume(live_settings, f"{prefix}.events.enriched", len(distinct) + 1, timeout=90)
+    assert Counter(r.value["event_id"] for r in enriched) == Counter(distinct)
+    by_id = {r.value["event_id"]: r.value for r in enriched}
+    install = by_id[ids[0]]
+    assert install["category"] == "installation" and install["org_name"] == "Jakes dev"
+    assert load_fixture("bot-installation")["payload"]["token"] not in install["payload_json"]
+    order_event = by_id[ids[1]]
+    assert order_event["org_name"] is None  # its org never installed the bot: still flows
+    assert order_event["category"] == "rpm" and order_event["ingest_lag_ms"] > 0
+    assert by_id[ids[4]]["category"] == "unknown"
+    assert by_id[ids[4]]["event_name"] == "invoice-paid"
+
+    alerts = consume(live_settings, f"{prefix}.alerts", 3, timeout=60)
+    kinds = Counter(alert.value["kind"] for alert in alerts)
+    assert kinds == {"bot_install_without_token": 1, "unknown_event_type": 1}, kinds
+    [token_alert] = [a.value for a in alerts if a.value["kind"] == "bot_install_without_token"]
+    assert (token_alert["org_uuid"], token_alert["org_name"]) == (42, "No Token Clinic")
+    assert token_alert["event_id"] == ids[2]
+
+    today = datetime.now(UTC).date().isoformat()
+    for program, count in expected.items():
+        # The published fixture's order (created 2021-02-21) counts all-time, not today.
+        all_time = count + (program == load_fixture("device_order_created")["payload"][
+            "patient_rpm_program_uuid"])  # fmt: skip
+        view = wait_for(lambda p=program, c=all_time: (v := counts_of(worker, p)) and
+                        v["all_time"] == c and v)  # fmt: skip
+        assert view, counts_of(worker, program)
+        assert view == {"program_uuid": program, "all_time": all_time,
+                        "today": {"date": today, "count": count}}  # fmt: skip
+
+    latest = {}
+    for record in consume(live_settings, f"{prefix}.rpm-program-device-orders", 10_000, timeout=10):
+        latest[record.key] = record.value
+    for program, count in expected.items():
+        assert latest[str(program).encode()]["window"] is None
+        assert latest[f"{program}/{today}".encode()]["count"] == count
+        assert latest[f"{program}/{today}".encode()]["window"]["start"].date().isoformat() == today
+    assert latest[b"676991425"]["count"] == expected[676991425] + 1
+    assert latest[b"676991425/2021-02-21"]["count"] == 1
+
+    metrics = worker.get("/metrics")
+    assert "docink_streams_messages_received_total" in metrics
+
+
+def test_a_bad_record_is_dead_lettered_and_the_agent_goes_on(bridge, worker, live_settings):
+    from confluent_kafka import Producer
+
+    prefix = live_settings.topic_prefix
+    producer = Producer({"bootstrap.servers": live_settings.bootstrap_servers})
+    producer.produce(f"{prefix}.device-order-created", key=b"1", value=b"not avro at all")
+    producer.flush(10)
+    after = post(bridge, device_order("created", 1, PROGRAMS[0]))
+
+    [dead] = consume(live_settings, f"{prefix}.streams.deadletter", 2, timeout=60)[:1]
+    assert dead.value["source_topic"] == f"{prefix}.device-order-created"
+    assert dead.value["reason"] == "not Confluent wire format: bad magic byte"
+    assert dead.value["value"] == b"not avro at all"
+    assert (dead.value["partition"], dead.value["offset"]) >= (0, 0)
+    enriched = consume(live_settings, f"{prefix}.events.enriched", 1, timeout=60)
+    assert [r.value["event_id"] for r in enriched] == [after]
+    assert wait_for(lambda: (counts_of(worker, PROGRAMS[0]) or {}).get("all_time") == 1)
+
+
+def test_counts_are_exact_after_kill_9(bridge, worker, live_settings):
+    orders = 300
+    stop = threading.Event()
+    sent: list[int] = []
+
+    def send() -> None:
+        for order in range(orders):
+            if stop.is_set():
+                return
+            post(bridge, device_order("created", order, PROGRAMS[order % 3]))
+            sent.append(order)
+            if order % 7 == 0:  # and some redeliveries
+                post(bridge, device_order("created", order, PROGRAMS[order % 3]))
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        assert wait_for(lambda: (counts_of(worker, PROGRAMS[0]) or {}).get("all_time", 0) > 20)
+        worker.kill()
+        worker.start()
+    finally:
+        sender.join()
+    assert len(sent) == orders
+    for program in PROGRAMS:
+        expected = sum(1 for order in range(orders) if PROGRAMS[order % 3] == program)
+        view = wait_for(
+            lambda p=program, e=expected: (counts_of(worker, p) or {}).get("all_time") == e
+        )
+        assert view, (program, expected, counts_of(worker, program))
