@@ -38,6 +38,7 @@ class Settings:
     streams_store: str = "memory://"
     streams_data_dir: str = "docink-streams-data"
     streams_session_timeout_seconds: float = 30.0
+    streams_processing_guarantee: str = "at_least_once"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +74,9 @@ class Settings:
                 streams_canonical_url=env.get("DOCINK_STREAMS_CANONICAL_URL") or None,
                 streams_store=env.get("DOCINK_STREAMS_STORE", defaults.streams_store),
                 streams_data_dir=env.get("DOCINK_STREAMS_DATA_DIR", defaults.streams_data_dir),
+                streams_processing_guarantee=env.get(
+                    "DOCINK_STREAMS_PROCESSING_GUARANTEE", defaults.streams_processing_guarantee
+                ),
                 streams_session_timeout_seconds=float(
                     env.get(
                         "DOCINK_STREAMS_SESSION_TIMEOUT_SECONDS",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import faust
+from confluent_kafka.schema_registry import SchemaRegistryClient
 from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
@@ -65,7 +66,7 @@ def faust_app(settings: Settings) -> faust.App:
         store=settings.streams_store,
         datadir=settings.streams_data_dir,
         autodiscover=False,
-        processing_guarantee="at_least_once",
+        processing_guarantee=settings.streams_processing_guarantee,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         consumer_auto_offset_reset="earliest",
@@ -84,13 +85,15 @@ def faust_app(settings: Settings) -> faust.App:
     return app
 
 
-def create_app(settings: Settings | None = None) -> Streams:
+def create_app(
+    settings: Settings | None = None, *, registry: SchemaRegistryClient | None = None
+) -> Streams:
     """Build the stream-processing app and register every agent on it."""
     from streams import alerts, enrich, rpm  # agents import Streams from here
 
     settings = settings or Settings.from_env()
     app = faust_app(settings)
-    codec = StreamCodec(registry_client(settings), settings.topic_prefix)
+    codec = StreamCodec(registry or registry_client(settings), settings.topic_prefix)
 
     def output(event_type: EventType) -> faust.TopicT:
         return app.topic(

@@ -89,6 +89,39 @@ def add_deltas(counts: dict[str, Any] | None, deltas: list[tuple[str, int]]) -> 
     return {ALL_TIME: total, "days": days}
 
 
+@dataclass(frozen=True)
+class Step:
+    """What one input record changes: values to store (None: unchanged), windows to publish."""
+
+    state: dict[str, Any] | None
+    counts: dict[str, Any] | None
+    windows: list[str]
+
+
+def count_step(
+    state: dict[str, Any] | None, counts: dict[str, Any] | None, change: OrderChange, offset: int
+) -> Step:
+    """Apply one change, idempotently under replay after a crash.
+
+    Each stored value carries the ``offset`` (in the program-partitioned topic) of the record
+    that last changed it, so a replayed record neither counts twice (the counts already carry
+    its offset) nor is lost (its order state carries its offset and its deltas), whichever of
+    the two table writes reached Kafka before the crash.
+    """
+    if state is not None and state.get("offset") == offset:
+        new_state, deltas = state, [tuple(delta) for delta in state["deltas"]]
+    else:
+        new_state, deltas = apply_change(state, change)
+        if new_state is not state:
+            new_state = {**new_state, "offset": offset, "deltas": deltas}
+    if not deltas or (counts is not None and counts.get("offset", -1) >= offset):
+        new_counts = None
+    else:
+        new_counts = {**add_deltas(counts, deltas), "offset": offset}
+    windows = [window for window, _ in deltas] if new_counts else []
+    return Step(None if new_state is state else new_state, new_counts, windows)
+
+
 def count_for(counts: dict[str, Any] | None, window: str) -> int:
     """The count of one window (``ALL_TIME`` or an ISO day)."""
     if not counts:

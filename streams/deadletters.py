@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-async def dead_letter(streams: Streams, event: faust.EventT, reason: str) -> None:
+async def dead_letter(streams: Streams, agent: str, event: faust.EventT, reason: str) -> None:
     """Publish ``event``'s record as it was read, with where it came from and why it failed."""
     message = event.message
     record = {
+        "agent": agent,
         "source_topic": message.topic,
         "partition": message.partition,
         "offset": message.offset,
@@ -34,7 +35,8 @@ async def dead_letter(streams: Streams, event: faust.EventT, reason: str) -> Non
     value = await streams.codec.encode(STREAMS_DEADLETTER_TYPE, record)
     await streams.outputs.deadletter.send(key=message.key, value=value)
     logger.warning(
-        "dead-lettered topic=%s partition=%d offset=%d reason=%s",
+        "dead-lettered agent=%s topic=%s partition=%d offset=%d reason=%s",
+        agent,
         message.topic,
         message.partition,
         message.offset,
@@ -49,7 +51,7 @@ async def guarded(
     try:
         await handle()
     except Undecodable as exc:
-        await dead_letter(streams, event, str(exc))
+        await dead_letter(streams, agent, event, str(exc))
     except Exception as exc:  # noqa: BLE001 - any failure of one record must not stop the agent
         # The stack, not the message: messages may quote record data.
         logger.error(
@@ -61,4 +63,4 @@ async def guarded(
             type(exc).__name__,
             "".join(traceback.format_tb(exc.__traceback__)),
         )
-        await dead_letter(streams, event, f"{agent} failed: {type(exc).__name__}")
+        await dead_letter(streams, agent, event, f"failed: {type(exc).__name__}")

@@ -19,9 +19,8 @@ from streams.counting import (
     CREATED,
     DELETED,
     OrderChange,
-    add_deltas,
-    apply_change,
     count_for,
+    count_step,
     day_window,
     order_change,
     window_of_day,
@@ -66,16 +65,14 @@ def register(streams: Streams) -> None:
 
     async def count(event: faust.EventT) -> None:
         change = OrderChange(**json.loads(event.value))
-        order = str(change.order)
-        state, deltas = apply_change(orders.get(order), change)
-        if state != orders.get(order):
-            orders[order] = state
-        if not deltas:
-            return
-        program = str(change.program)
-        counts[program] = add_deltas(counts.get(program), deltas)
+        order, program = str(change.order), str(change.program)
+        step = count_step(orders.get(order), counts.get(program), change, event.message.offset)
+        if step.counts is not None:  # counts first: see count_step
+            counts[program] = step.counts
+        if step.state is not None:
+            orders[order] = step.state
         now = datetime.now(UTC)
-        for window, _ in deltas:
+        for window in step.windows:
             await publish(change.program, window, count_for(counts[program], window), now)
 
     async def publish(program: int, window: str, value: int, now: datetime) -> None:

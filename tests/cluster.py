@@ -138,8 +138,11 @@ class Consumed:
     offset: int
 
 
-def consume(settings: Settings, topic: str, count: int, timeout: float = 30.0) -> list[Consumed]:
-    """Read ``count`` records of ``topic`` from the beginning, in a fresh consumer group."""
+def consume(
+    settings: Settings, topic: str, count: int, timeout: float = 30.0, settle: float = 0.0
+) -> list[Consumed]:
+    """Read ``topic`` from the beginning in a fresh consumer group: until ``count`` records
+    arrived (or ``timeout``), then ``settle`` seconds more, so that extra records show."""
     consumer = Consumer(
         {
             "bootstrap.servers": settings.bootstrap_servers,
@@ -152,9 +155,13 @@ def consume(settings: Settings, topic: str, count: int, timeout: float = 30.0) -
     consumer.subscribe([topic])
     records: list[Consumed] = []
     deadline = time.monotonic() + timeout
+    settled: float | None = None
     try:
-        while len(records) < count and time.monotonic() < deadline:
-            message = consumer.poll(0.5)
+        while time.monotonic() < (settled or deadline):
+            if settled is None and len(records) >= count:
+                settled = time.monotonic() + settle
+                continue
+            message = consumer.poll(0.2)
             if message is None:
                 continue
             if message.error():
