@@ -14,7 +14,7 @@ import faust
 from bridge.catalog import ALERTS_TYPE
 from streams.alerting import Kind, alert, unknown_alert_due
 from streams.app import Streams
-from streams.deadletters import guarded
+from streams.deadletters import guarded_agent
 from streams.enrichment import millis
 
 logger = logging.getLogger(__name__)
@@ -28,11 +28,6 @@ def register(streams: Streams) -> faust.TopicT:
         key_serializer="raw", value_serializer="raw", internal=True,
     )  # fmt: skip
     last_alerts = app.Table("unknown_event_alerts", key_type=str, value_type=int)
-
-    @app.agent(unknown_names, name="alert_unknown_events", concurrency=1)
-    async def alert_unknown_events(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(streams, "alert_unknown_events", event, lambda event=event: check(event))
 
     async def check(event: faust.EventT) -> None:
         name, seen = event.key, json.loads(event.value)
@@ -54,4 +49,5 @@ def register(streams: Streams) -> faust.TopicT:
         last_alerts[name] = millis(now)
         logger.info("alert kind=%s name=%s", record["kind"], name)
 
+    guarded_agent(streams, unknown_names, "alert_unknown_events", check)
     return unknown_names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import faust
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -52,10 +53,12 @@ class Streams:
             value_serializer="raw", **options,
         )  # fmt: skip
 
-    def event_type_of(self, topic: str) -> EventType:
-        """The catalog type of one of the bridge's topics."""
+    async def decode(self, event: faust.EventT) -> tuple[EventType, dict[str, Any]]:
+        """The catalog type and the decoded record of an event read from a bridge topic."""
+        topic = event.message.topic
         prefix = self.settings.topic_prefix
-        return next(t for t in (*EVENT_TYPES, UNKNOWN_TYPE) if t.topic(prefix) == topic)
+        event_type = next(t for t in (*EVENT_TYPES, UNKNOWN_TYPE) if t.topic(prefix) == topic)
+        return event_type, await self.codec.decode(event_type, topic, event.value)
 
 
 def faust_app(settings: Settings) -> faust.App:

@@ -64,3 +64,19 @@ async def guarded(
             "".join(traceback.format_tb(exc.__traceback__)),
         )
         await dead_letter(streams, agent, event, f"failed: {type(exc).__name__}")
+
+
+def guarded_agent(
+    streams: Streams,
+    channel: faust.TopicT,
+    name: str,
+    handle: Callable[[faust.EventT], Awaitable[None]],
+) -> faust.types.AgentT:
+    """Register agent ``name`` that runs ``handle`` on each event of ``channel``, one at a time
+    (concurrency 1: see faust-streaming's open bug on concurrency > 1), dead-lettering failures."""
+
+    async def agent(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await guarded(streams, name, event, lambda event=event: handle(event))
+
+    return streams.app.agent(channel, name=name, concurrency=1)(agent)

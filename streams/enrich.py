@@ -19,7 +19,7 @@ from bridge.catalog import (
 )
 from streams.alerting import token_alert
 from streams.app import Streams
-from streams.deadletters import guarded
+from streams.deadletters import guarded_agent
 from streams.enrichment import enriched_record, millis
 
 logger = logging.getLogger(__name__)
@@ -42,15 +42,9 @@ def register(streams: Streams, unknown_names: faust.TopicT) -> faust.types.Agent
     seen_events = app.Table("seen_events", key_type=str, value_type=int)
     org_names = app.Table("org_names", key_type=str, value_type=str)
 
-    @app.agent(streams.raw_topic(*EVENT_TYPES, UNKNOWN_TYPE), name="enrich_events", concurrency=1)
-    async def enrich_events(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(streams, "enrich_events", event, lambda event=event: enrich(event))
-
     async def enrich(event: faust.EventT) -> None:
+        event_type, record = await streams.decode(event)
         topic = event.message.topic
-        event_type = streams.event_type_of(topic)
-        record = await streams.codec.decode(event_type, topic, event.value)
         now = datetime.now(UTC)
         event_id = record["event_id"]
         if is_duplicate(seen_events.get(event_id), millis(now)):
@@ -79,4 +73,5 @@ def register(streams: Streams, unknown_names: faust.TopicT) -> faust.types.Agent
             await unknown_names.send(key=name, value=json.dumps(seen).encode())
         seen_events[event_id] = millis(now)
 
-    return enrich_events
+    topics = streams.raw_topic(*EVENT_TYPES, UNKNOWN_TYPE)
+    return guarded_agent(streams, topics, "enrich_events", enrich)

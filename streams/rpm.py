@@ -25,7 +25,7 @@ from streams.counting import (
     order_change,
     window_of_day,
 )
-from streams.deadletters import guarded
+from streams.deadletters import guarded_agent
 
 logger = logging.getLogger(__name__)
 
@@ -43,25 +43,13 @@ def register(streams: Streams) -> None:
     orders = app.Table("device_orders", key_type=str)
     counts = app.Table("rpm_program_device_orders", key_type=str)
 
-    @app.agent(streams.raw_topic(*KINDS), name="route_device_orders", concurrency=1)
-    async def route_device_orders(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(streams, "route_device_orders", event, lambda event=event: route(event))
-
     async def route(event: faust.EventT) -> None:
-        topic = event.message.topic
-        event_type = streams.event_type_of(topic)
-        record = await streams.codec.decode(event_type, topic, event.value)
+        event_type, record = await streams.decode(event)
         change = order_change(KINDS[event_type], record)
         if change is None:
             logger.info("event_id=%s names no RPM program; not counted", record["event_id"])
             return
         await by_program.send(key=str(change.program), value=json.dumps(change.as_json()).encode())
-
-    @app.agent(by_program, name="count_device_orders", concurrency=1)
-    async def count_device_orders(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            await guarded(streams, "count_device_orders", event, lambda event=event: count(event))
 
     async def count(event: faust.EventT) -> None:
         change = OrderChange(**json.loads(event.value))
@@ -74,6 +62,9 @@ def register(streams: Streams) -> None:
         now = datetime.now(UTC)
         for window in step.windows:
             await publish(change.program, window, count_for(counts[program], window), now)
+
+    guarded_agent(streams, streams.raw_topic(*KINDS), "route_device_orders", route)
+    guarded_agent(streams, by_program, "count_device_orders", count)
 
     async def publish(program: int, window: str, value: int, now: datetime) -> None:
         bounds = None if window == ALL_TIME else window_of_day(window)

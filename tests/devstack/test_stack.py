@@ -1,8 +1,10 @@
-"""The README's run command: the whole stack starts, takes a webhook, and stops cleanly."""
+"""The README's run command: the whole stack starts, a webhook goes through the bridge and the
+stream worker, and everything stops cleanly."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -25,6 +27,7 @@ def test_stack_serves_a_webhook_end_to_end_and_stops_cleanly(tmp_path: Path):
     port = free_port()
     stack = subprocess.Popen(
         [sys.executable, "-m", "devstack", "--port", str(port)],
+        env={**os.environ, "DOCINK_STREAMS_WEB_PORT": str(free_port())},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -51,6 +54,8 @@ def test_stack_serves_a_webhook_end_to_end_and_stops_cleanly(tmp_path: Path):
         settings = Settings(bootstrap_servers=kafka, schema_registry_url=registry)
         [record] = consume(settings, "docink.device-order-created", 1)
         assert record.value["event_id"] == event_id
+        [enriched] = consume(settings, "docink.events.enriched", 1, timeout=60)
+        assert enriched.value["event_id"] == event_id
     finally:
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=60)
