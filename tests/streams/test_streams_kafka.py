@@ -191,3 +191,21 @@ def test_counts_are_exact_after_kill_9(bridge, worker, live_settings):
             lambda p=program, e=expected: (counts_of(worker, p) or {}).get("all_time") == e
         )
         assert view, (program, expected, counts_of(worker, program))
+
+
+def test_any_worker_answers_for_any_program(bridge, worker, live_settings, tmp_path):
+    from devstack.ports import free_port
+    from tests.streams.conftest import Worker
+
+    second = Worker(live_settings, free_port(), tmp_path / "data2", tmp_path / "worker2.log")
+    second.start()
+    try:
+        for order in range(30):
+            post(bridge, device_order("created", 10_000 + order, PROGRAMS[order % 3]))
+        for program in PROGRAMS:
+            for each in (worker, second):  # one of them owns the program, the other forwards
+                assert wait_for(
+                    lambda w=each, p=program: (counts_of(w, p) or {}).get("all_time") == 10
+                ), (program, counts_of(each, program), second.log_tail())
+    finally:
+        second.stop()
