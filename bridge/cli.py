@@ -44,7 +44,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         "--workers", str(workers),
         "--blocking-threads", str(threads),
         "--no-access-log",  # the URL may carry the webhook secret
-        "bridge.wsgi:app",
+        "--factory",
+        "bridge.wsgi:serving_app",
     ]  # fmt: skip
     os.execv(sys.executable, args)  # noqa: S606
 

@@ -1,7 +1,14 @@
-"""WSGI entry point for granian or gunicorn: ``bridge.wsgi:app``, one app per worker process."""
+"""WSGI entry point: ``granian --interface wsgi --factory bridge.wsgi:serving_app`` (or gunicorn
+``'bridge.wsgi:serving_app()'``). The server calls it in each worker process, so every worker
+builds its own app and Kafka producer after it was forked, and nothing connects at import time."""
+
+from flask import Flask
 
 from bridge.app import create_app
 from bridge.logs import configure_logging
 
-configure_logging()
-app = create_app()
+
+def serving_app() -> Flask:
+    """The bridge, configured from DOCINK_* environment variables, logging to stderr."""
+    configure_logging()
+    return create_app()
