@@ -11,17 +11,27 @@ BEARER = "bearer "
 
 
 def authenticate(settings: Settings, authorization: str | None, path_secret: str | None) -> None:
-    """Raise ``Unauthorized`` unless the request carries the shared secret.
+    """Raise ``Unauthorized`` unless the request carries one of the shared secrets.
 
-    Comparison is constant-time; the message never says which part was wrong.
+    Every configured secret is compared, in constant time, so that secrets can rotate; the
+    message never says which part was wrong.
     """
-    secret = settings.shared_secret
-    if not secret:
+    secrets = settings.shared_secrets
+    if not secrets:
         if settings.insecure_no_auth:
             return
-        raise Unauthorized("authentication is not configured")
+        raise Unauthorized("missing or wrong webhook secret")
     offered = path_secret
     if offered is None and authorization and authorization[: len(BEARER)].lower() == BEARER:
         offered = authorization[len(BEARER) :].strip()
-    if offered is None or not hmac.compare_digest(offered.encode(), secret.encode()):
+    if offered is None or not matches_any(offered, secrets):
         raise Unauthorized("missing or wrong webhook secret")
+
+
+def matches_any(offered: str, secrets: tuple[str, ...]) -> bool:
+    """Whether ``offered`` is one of ``secrets``; compares against all of them, in constant time."""
+    candidate = offered.encode("utf-8", "surrogateescape")
+    found = False
+    for secret in secrets:
+        found |= hmac.compare_digest(candidate, secret.encode())
+    return found

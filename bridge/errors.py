@@ -1,4 +1,7 @@
-"""The bridge's own exceptions, each mapped to exactly one HTTP outcome in ``bridge.http``."""
+"""The bridge's own exceptions, each mapped to exactly one HTTP outcome in ``bridge.http_errors``.
+
+Messages are shown to the sender and logged: they never hold a secret, a signature or a value
+from the body."""
 
 from __future__ import annotations
 
@@ -28,6 +31,11 @@ class InvalidBody(BridgeError):
     code = "invalid_body"
 
 
+class InvalidHeader(BridgeError):
+    status = 400
+    code = "invalid_header"
+
+
 class BodyTooLarge(BridgeError):
     status = 413
     code = "body_too_large"
@@ -36,6 +44,17 @@ class BodyTooLarge(BridgeError):
 class UnsupportedMediaType(BridgeError):
     status = 415
     code = "unsupported_media_type"
+
+
+class RateLimited(BridgeError):
+    """Too many requests: answered 429 with ``Retry-After: retry_after``."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Unavailable(BridgeError):
@@ -55,6 +74,12 @@ class DeliveryTimeout(Unavailable):
 
 class RegistryUnavailable(Unavailable):
     code = "registry_unavailable"
+
+
+class Overloaded(Unavailable):
+    """Too many requests are already waiting on Kafka in this process."""
+
+    code = "overloaded"
 
 
 class SchemaMismatch(Exception):

@@ -1,4 +1,4 @@
-"""The one place where errors become HTTP answers: JSON bodies, Retry-After on 503."""
+"""The one place where errors become HTTP answers: JSON bodies, Retry-After on 429 and 503."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import traceback
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from bridge.errors import BodyTooLarge, BridgeError, Unavailable
+from bridge.errors import BodyTooLarge, BridgeError, RateLimited, Unavailable
 from bridge.services import EXTENSION
 
 logger = logging.getLogger(__name__)
@@ -22,7 +22,9 @@ def init_app(app: Flask) -> None:
     def bridge_error(exc: BridgeError) -> Response:
         response = jsonify(error=exc.code, message=exc.message)
         response.status_code = exc.status
-        if isinstance(exc, Unavailable):
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, Unavailable):
             response.headers["Retry-After"] = str(retry_after)
         return response
 

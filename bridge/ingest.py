@@ -1,4 +1,5 @@
-"""The bridge's work for one webhook, free of HTTP: route, encode, publish, confirm."""
+"""The bridge's work for one webhook, free of HTTP: route, suppress duplicates, encode, publish,
+confirm."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 
 from bridge.catalog import DEADLETTER_TYPE, normalize_event_name
 from bridge.codec import AvroEncoder
+from bridge.dedup import SeenEvents
 from bridge.errors import SchemaMismatch
+from bridge.in_flight import InFlightBound
 from bridge.publisher import Delivered, Publishing
 from bridge.routing import Routed, dead_letter, route
 
@@ -20,35 +23,61 @@ CONTENT_TYPE = b"application/vnd.confluent.avro"
 
 @dataclass(frozen=True)
 class Ingested:
-    """A webhook that Kafka has confirmed, and where."""
+    """A webhook that Kafka has confirmed, and where; or a duplicate of one (``delivered`` None)."""
 
     routed: Routed
-    delivered: Delivered
+    delivered: Delivered | None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.delivered is None
 
 
 class Ingestor:
     """Turns parsed webhook bodies into confirmed Kafka records."""
 
-    def __init__(self, encoder: AvroEncoder, publisher: Publishing, fingerprint_key: bytes) -> None:
+    def __init__(
+        self,
+        encoder: AvroEncoder,
+        publisher: Publishing,
+        fingerprint_key: bytes,
+        seen: SeenEvents | None = None,
+        in_flight: InFlightBound | None = None,
+    ) -> None:
         self._encoder = encoder
         self._publisher = publisher
         self._fingerprint_key = fingerprint_key
+        self._seen = seen or SeenEvents(0, 0)
+        self._in_flight = in_flight or InFlightBound(1_000_000)
 
-    def ingest(self, body: dict[str, Any], content_type: str | None = None) -> Ingested:
-        """Publish ``body`` to its topic (or unknown, or deadletter) and wait for Kafka.
+    def ingest(
+        self,
+        body: dict[str, Any],
+        content_type: str | None = None,
+        given_id: str | None = None,
+    ) -> Ingested:
+        """Publish ``body`` to its topic (or unknown, or deadletter) and wait for Kafka; an event
+        id confirmed within the duplicate window is not published again.
 
-        Raises ``Unavailable`` subclasses when Kafka or the registry cannot take it now.
+        Raises ``Unavailable`` subclasses when Kafka or the registry cannot take it now, or when
+        too many events are already waiting for Kafka.
         """
         received_at = datetime.now(UTC)
-        routed = route(body, received_at, self._fingerprint_key, content_type)
+        routed = route(body, received_at, self._fingerprint_key, content_type, given_id)
+        if self._seen.seen(routed.event_id):
+            logger.info("duplicate event_id=%s not published again", routed.event_id)
+            return Ingested(routed, None)
         try:
             value = self._encoder.encode(routed.event_type, routed.record)
         except SchemaMismatch as exc:
             logger.error("routed record failed to encode event_id=%s", routed.event_id)
-            routed = dead_letter(body, received_at, str(exc), content_type)
+            routed = dead_letter(body, received_at, str(exc), content_type, given_id)
             value = self._encoder.encode(DEADLETTER_TYPE, routed.record)
         topic = routed.event_type.topic(self._encoder.topic_prefix)
-        delivered = self._publisher.publish(topic, routed.key, value, _headers(routed, received_at))
+        headers = _headers(routed, received_at)
+        with self._in_flight.slot():  # only the wait for Kafka counts against the bound
+            delivered = self._publisher.publish(topic, routed.key, value, headers)
+        self._seen.remember(routed.event_id)
         logger.info(
             "published event_id=%s event_type=%s topic=%s partition=%d offset=%d",
             routed.event_id,

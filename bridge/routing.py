@@ -56,10 +56,15 @@ def route(
     received_at: datetime,
     fingerprint_key: bytes,
     content_type: str | None = None,
+    given_id: str | None = None,
 ) -> Routed:
-    """Route one parsed webhook body; never raises for a body that does not fit."""
+    """Route one parsed webhook body; never raises for a body that does not fit.
+
+    ``given_id`` (the sender's ``webhook-id``) is the event id when there is one; else the id is
+    derived from the envelope.
+    """
     envelope = canonical_envelope(body)
-    eid = event_id(envelope)
+    eid = given_id or event_id(envelope)
     name = envelope.get("event_name")
     event_type = lookup(name) if isinstance(name, str) else None
     try:
@@ -71,11 +76,15 @@ def route(
         record = _event_record(event_type, envelope, eid, received_at, fingerprint_key)
         return Routed(event_type, record, eid, name, _key(envelope))
     except SchemaMismatch as exc:
-        return dead_letter(body, received_at, str(exc), content_type)
+        return dead_letter(body, received_at, str(exc), content_type, given_id)
 
 
 def dead_letter(
-    body: dict[str, Any], received_at: datetime, reason: str, content_type: str | None = None
+    body: dict[str, Any],
+    received_at: datetime,
+    reason: str,
+    content_type: str | None = None,
+    given_id: str | None = None,
 ) -> Routed:
     """The dead letter of a body that did not fit its schema, keeping the whole body."""
     envelope = canonical_envelope(body)
@@ -83,7 +92,7 @@ def dead_letter(
     named = isinstance(name, str)
     intended = (lookup(name) or UNKNOWN_TYPE) if named else None
     record = {
-        "event_id": event_id(envelope),
+        "event_id": given_id or event_id(envelope),
         "event_name": name if named else None,
         "org_uuid": _org(envelope),
         "received_at": received_at,
@@ -130,6 +139,11 @@ def _unknown_record(envelope: dict[str, Any], eid: str, received_at: datetime) -
         payload = redact(envelope["payload"])
         candidate["payload_json"] = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     return to_record(candidate, schema_json(UNKNOWN_TYPE))
+
+
+def organization(body: dict[str, Any]) -> int | None:
+    """The body's ``org_uuid`` (or ``org_id``) when it is a 64-bit integer, else None."""
+    return _org(canonical_envelope(body))
 
 
 def _org(envelope: dict[str, Any]) -> int | None:

@@ -9,7 +9,9 @@ from flask import current_app
 
 from bridge.ingest import Ingestor
 from bridge.publisher import Publishing
+from bridge.rate_limits import RequestRateLimits
 from bridge.settings import Settings
+from bridge.signatures import SignatureVerifier
 
 EXTENSION = "docink"
 
@@ -22,6 +24,8 @@ class Services:
     ingestor: Ingestor
     publisher: Publishing
     registry: SchemaRegistryClient
+    signatures: SignatureVerifier
+    rate_limits: RequestRateLimits
 
 
 def current() -> Services:

@@ -15,13 +15,26 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def split_secrets(value: str | None) -> tuple[str, ...]:
+    """``"new, old"`` -> ``("new", "old")``: several secrets at once, so they can rotate."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _rate(value: str | None, default: str | None) -> str | None:
+    """A rate limit such as ``200/second``; empty, ``0`` or ``off`` turns it off."""
+    if value is None:
+        return default
+    return None if value.strip().lower() in {"", "0", "off", "none"} else value.strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the bridge and the stream workers are configured by."""
 
     bootstrap_servers: str = "127.0.0.1:9092"
     schema_registry_url: str = "http://127.0.0.1:8081"
-    shared_secret: str | None = field(default=None, repr=False)
+    shared_secret: str | None = field(default=None, repr=False)  # comma-separated: rotation
+    signing_secrets: tuple[str, ...] = field(default=(), repr=False)  # Standard Webhooks whsec_
     insecure_no_auth: bool = False
     token_fingerprint_key: bytes | None = field(default=None, repr=False)
     topic_prefix: str = "docink"
@@ -30,6 +43,11 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     ack_timeout_seconds: float = 10.0
     retry_after_seconds: int = 5
+    rate_limit_global: str | None = "2000/second"  # per worker process
+    rate_limit_per_org: str | None = "200/second"  # per worker process and organization
+    max_in_flight: int = 12  # requests waiting on Kafka at once, per worker process
+    dedup_window_seconds: float = 600.0  # 0 turns duplicate suppression off
+    dedup_max_ids: int = 100_000
     auto_register_schemas: bool = False
     kafka_config: Mapping[str, str] = field(default_factory=dict, repr=False)
     streams_web_host: str = "127.0.0.1"
@@ -53,6 +71,7 @@ class Settings:
                     "DOCINK_SCHEMA_REGISTRY_URL", defaults.schema_registry_url
                 ),
                 shared_secret=env.get("DOCINK_SHARED_SECRET") or None,
+                signing_secrets=split_secrets(env.get("DOCINK_SIGNING_SECRETS")),
                 insecure_no_auth=_flag(env.get("DOCINK_INSECURE_NO_AUTH")),
                 token_fingerprint_key=key.encode() if key else None,
                 topic_prefix=env.get("DOCINK_TOPIC_PREFIX", defaults.topic_prefix),
@@ -67,6 +86,17 @@ class Settings:
                 retry_after_seconds=int(
                     env.get("DOCINK_RETRY_AFTER_SECONDS", defaults.retry_after_seconds)
                 ),
+                rate_limit_global=_rate(
+                    env.get("DOCINK_RATE_LIMIT_GLOBAL"), defaults.rate_limit_global
+                ),
+                rate_limit_per_org=_rate(
+                    env.get("DOCINK_RATE_LIMIT_PER_ORG"), defaults.rate_limit_per_org
+                ),
+                max_in_flight=int(env.get("DOCINK_MAX_IN_FLIGHT", defaults.max_in_flight)),
+                dedup_window_seconds=float(
+                    env.get("DOCINK_DEDUP_WINDOW_SECONDS", defaults.dedup_window_seconds)
+                ),
+                dedup_max_ids=int(env.get("DOCINK_DEDUP_MAX_IDS", defaults.dedup_max_ids)),
                 auto_register_schemas=_flag(env.get("DOCINK_AUTO_REGISTER_SCHEMAS")),
                 kafka_config=_kafka_passthrough(env),
                 streams_web_host=env.get("DOCINK_STREAMS_WEB_HOST", defaults.streams_web_host),
@@ -88,19 +118,29 @@ class Settings:
             raise ConfigError(f"invalid DOCINK_* setting: {exc}") from exc
 
     def require_auth(self) -> None:
-        """Refuse to serve webhooks without a shared secret, unless explicitly insecure."""
-        if not self.shared_secret and not self.insecure_no_auth:
+        """Refuse to serve webhooks without a secret (shared or signing), unless explicitly
+        insecure."""
+        if not self.shared_secrets and not self.signing_secrets and not self.insecure_no_auth:
             raise ConfigError(
-                "DOCINK_SHARED_SECRET is not set; set it, or set DOCINK_INSECURE_NO_AUTH=1 "
-                "for local development only"
+                "DOCINK_SHARED_SECRET is not set; set it (or DOCINK_SIGNING_SECRETS), or set "
+                "DOCINK_INSECURE_NO_AUTH=1 for local development only"
             )
+        if self.max_in_flight < 1:
+            raise ConfigError("DOCINK_MAX_IN_FLIGHT must be at least 1")
+
+    @property
+    def shared_secrets(self) -> tuple[str, ...]:
+        """Every accepted shared secret: ``DOCINK_SHARED_SECRET`` split at commas."""
+        return split_secrets(self.shared_secret)
 
     @property
     def fingerprint_key(self) -> bytes:
-        """Key for token fingerprints: its own setting, else derived from the shared secret."""
+        """Key for token fingerprints: its own setting, else derived from the first (current)
+        shared secret, so adding an older secret for rotation keeps fingerprints stable."""
         if self.token_fingerprint_key:
             return self.token_fingerprint_key
-        return ("docink-token-fingerprint:" + (self.shared_secret or "")).encode()
+        current = self.shared_secrets[0] if self.shared_secrets else ""
+        return ("docink-token-fingerprint:" + current).encode()
 
 
 def _kafka_passthrough(env: Mapping[str, str]) -> dict[str, str]:

@@ -1,8 +1,15 @@
-"""``POST /webhooks/docink``: authenticate, parse, publish, and answer once Kafka has it."""
+"""``POST /webhooks/docink``: limit, authenticate, parse, publish, and answer once Kafka has it.
+
+Order: the global rate limit; authentication (a Standard Webhooks signature when the request
+carries ``webhook-*`` headers and signing secrets are configured, else the shared secret); body
+size, media type and JSON; the organization's rate limit; duplicate suppression and the bound on
+requests waiting for Kafka (in ``Ingestor``).
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from flask import Blueprint, request
@@ -10,23 +17,30 @@ from flask import Blueprint, request
 from bridge import services as bridge_services
 from bridge.auth import authenticate
 from bridge.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
+from bridge.routing import organization
+from bridge.services import Services
+from bridge.signatures import signed_headers, webhook_id
 
 blueprint = Blueprint("webhooks", __name__)
 
 ACCEPTED = 202
+DUPLICATE = 200
+# DocInk's bodies nest a few levels; anything deeper is refused before it reaches recursive code.
+MAX_NESTING = 32
 
 
 @blueprint.post("/webhooks/docink")
 @blueprint.post("/webhooks/docink/<path:path_secret>")
 def receive(path_secret: str | None = None) -> tuple[dict[str, Any], int]:
     services = bridge_services.current()
-    authenticate(services.settings, request.headers.get("Authorization"), path_secret)
-    _check_content_type(request.mimetype)
-    if (request.content_length or 0) > services.settings.max_body_bytes:
-        raise BodyTooLarge(f"body exceeds {services.settings.max_body_bytes} bytes")
-    body = parse_body(request.get_data(cache=False))
-    ingested = services.ingestor.ingest(body, request.content_type)
+    services.rate_limits.check_global()
+    raw = _authenticated_body(services, path_secret)
+    body = parse_body(raw)
+    services.rate_limits.check_org(organization(body))
+    ingested = services.ingestor.ingest(body, request.content_type, webhook_id(request.headers))
     routed = ingested.routed
+    if ingested.delivered is None:
+        return {"status": "duplicate", "event_id": routed.event_id}, DUPLICATE
     answer: dict[str, Any] = {
         "status": "dead_lettered" if routed.dead_lettered else "accepted",
         "event_id": routed.event_id,
@@ -35,6 +49,29 @@ def receive(path_secret: str | None = None) -> tuple[dict[str, Any], int]:
     if routed.reason:
         answer["reason"] = routed.reason
     return answer, ACCEPTED
+
+
+def _authenticated_body(services: Services, path_secret: str | None) -> bytes:
+    """The raw body of an authenticated request; ``Unauthorized`` otherwise.
+
+    With signing secrets configured, a request carrying any ``webhook-*`` header must verify,
+    and a valid signature authenticates on its own (a bad one is refused whatever else it has).
+    """
+    signed = signed_headers(request.headers)
+    if signed is not None and services.signatures.configured:
+        raw = _read_body(services.settings.max_body_bytes)
+        services.signatures.verify(raw, signed)
+        _check_content_type(request.mimetype)
+        return raw
+    authenticate(services.settings, request.headers.get("Authorization"), path_secret)
+    _check_content_type(request.mimetype)
+    return _read_body(services.settings.max_body_bytes)
+
+
+def _read_body(max_bytes: int) -> bytes:
+    if (request.content_length or 0) > max_bytes:
+        raise BodyTooLarge(f"body exceeds {max_bytes} bytes")
+    return request.get_data(cache=False)
 
 
 def _check_content_type(mimetype: str) -> None:
@@ -47,12 +84,44 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("number out of range")
+    return number
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """The body as a JSON object, or ``InvalidBody`` saying what is wrong (never what it holds)."""
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError included
         raise InvalidBody("body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidBody("body must be a JSON object")
+    _check_shape(body)
     return body
+
+
+def _check_shape(body: dict[str, Any]) -> None:
+    """Refuse what later steps cannot carry: deep nesting, text that is not valid Unicode."""
+    pending: list[tuple[Any, int]] = [(body, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict | list):
+            if depth > MAX_NESTING:
+                raise InvalidBody(f"body nests deeper than {MAX_NESTING} levels")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    _check_text(key)
+                pending.append((item, depth + 1))
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidBody("body holds a string that is not valid Unicode") from None

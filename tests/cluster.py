@@ -115,6 +115,12 @@ def live_settings(cluster: Cluster) -> Settings:
         topic_prefix=f"t{uuid.uuid4().hex[:12]}",
         topic_partitions=3,
         ack_timeout_seconds=5.0,
+        # The plain pipeline: redeliveries reach Kafka (the stream agents' de-duplication is
+        # tested with them) and fast senders are not rate limited. Tests of the bridge's
+        # suppression and limits turn them on with dataclasses.replace.
+        dedup_window_seconds=0,
+        rate_limit_global=None,
+        rate_limit_per_org=None,
     )
     return provision(settings)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -103,6 +104,7 @@ def test_schema_mismatch_lands_on_the_deadletter_topic(live_app, live_settings):
 
 
 def test_a_duplicate_delivery_carries_the_same_event_id(live_app, live_settings):
+    """Without the bridge's suppression (as in this fixture) both deliveries reach Kafka."""
     body = load_fixture("device_order_created")
     client = live_app.test_client()
     ids = {client.post("/webhooks/docink", json=body, headers=AUTH).json["event_id"] for _ in "ab"}
@@ -110,6 +112,22 @@ def test_a_duplicate_delivery_carries_the_same_event_id(live_app, live_settings)
     assert len(ids) == 1
     assert {record.value["event_id"] for record in records} == ids
     assert len({record.partition for record in records}) == 1  # same key, same partition
+
+
+def test_a_duplicate_delivery_is_suppressed_once_kafka_confirmed_it(live_settings):
+    app = create_app(replace(live_settings, dedup_window_seconds=60))
+    body = load_fixture("device_order_created")
+    try:
+        answers = [
+            app.test_client().post("/webhooks/docink", json=body, headers=AUTH) for _ in "ab"
+        ]
+    finally:
+        app.extensions["docink"].publisher.close()
+    assert [answer.status_code for answer in answers] == [202, 200]
+    assert answers[1].json == {"status": "duplicate", "event_id": answers[0].json["event_id"]}
+    topic = f"{live_settings.topic_prefix}.device-order-created"
+    records = consume(live_settings, topic, 1, settle=2)
+    assert [record.value["event_id"] for record in records] == [answers[0].json["event_id"]]
 
 
 def test_topic_creation_is_idempotent(live_settings):

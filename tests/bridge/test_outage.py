@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -20,15 +19,7 @@ AUTH = {"Authorization": f"Bearer {SECRET}"}
 ACK_TIMEOUT = 2.0
 
 
-@pytest.fixture
-def own_broker() -> Iterator[LocalKafka]:
-    """A broker of this test's own, so stopping it disturbs no other test."""
-    with LocalKafka() as kafka:
-        kafka.start()
-        yield kafka
-
-
-def test_stopped_broker_gets_503_then_the_bridge_recovers(own_broker, cluster: Cluster):
+def test_stopped_broker_gets_503_then_the_bridge_recovers(own_broker: LocalKafka, cluster: Cluster):
     settings = provision(
         Settings(
             bootstrap_servers=own_broker.bootstrap_servers,
