@@ -1,0 +1,191 @@
+"""The table a run prints, and the targets it checks, from the figures measured in that run."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.profile import render as render_profile
+
+RATIO_TARGET = 0.7
+P99_RATE = 1000.0
+P99_TARGET_MS = 25.0
+RATE_ACHIEVED_FRACTION = 0.95
+WORKER_TARGET = 10_000.0
+WORKER_RATIO_TARGET = 0.2
+
+
+def _n(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _verdict(met: bool | None) -> str:
+    return {True: "MET", False: "MISSED", None: "not measured"}[met]
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of the issue with the measured value and whether it was met."""
+    found: list[dict[str, Any]] = []
+    closed = results.get("http_closed_loop")
+    if closed:
+        ratio = closed["summary"]["peak_ratio"]
+        found.append(
+            {
+                "target": f"bridge / ceiling peak 2xx/s >= {RATIO_TARGET}",
+                "value": round(ratio, 3),
+                "met": ratio >= RATIO_TARGET,
+            }
+        )
+    fixed = results.get("http_fixed_rate")
+    row = None
+    if fixed:
+        row = next((r for r in fixed["summary"]["by_rate"] if r["rate"] == P99_RATE), None)
+    if row:
+        bridge = row["bridge"]
+        reached = bridge["achieved_rate"] >= RATE_ACHIEVED_FRACTION * P99_RATE
+        clean = bridge["non2xx"] == 0 and bridge["errors"] == 0 and bridge["unanswered"] == 0
+        found.append(
+            {
+                "target": f"bridge p99 <= {P99_TARGET_MS:g} ms at {P99_RATE:,.0f} req/s",
+                "value": round(bridge["p99_ms"], 2),
+                "achieved_rate": bridge["achieved_rate"],
+                "met": bridge["p99_ms"] <= P99_TARGET_MS and reached and clean,
+            }
+        )
+    else:
+        found.append({"target": f"bridge p99 at {P99_RATE:,.0f} req/s", "met": None})
+    stream = results.get("stream")
+    if stream:
+        summary = stream["summary"]
+        ok = summary["all_complete"] and summary["counts_match"]
+        found.append(
+            {
+                "target": f"worker >= {WORKER_TARGET:,.0f} events/s",
+                "value": round(summary["worker_events_per_second"], 1),
+                "met": ok and summary["worker_events_per_second"] >= WORKER_TARGET,
+            }
+        )
+        found.append(
+            {
+                "target": f"worker / raw consumer ceiling >= {WORKER_RATIO_TARGET}",
+                "value": round(summary["ratio"], 4),
+                "met": ok and summary["ratio"] >= WORKER_RATIO_TARGET,
+            }
+        )
+    return found
+
+
+def _statuses(rows: list[dict[str, Any]], key: str, before: str, after: str = "") -> list[str]:
+    """A line naming the non-2xx answers by status, where there were any (all rounds)."""
+    seen = [
+        f"{name} {before}{row[key]:g}{after}: "
+        + ", ".join(f"{n} x {status}" for status, n in sorted(codes.items()))
+        for row in rows
+        for name in ("bridge", "ceiling")
+        if (codes := row[name].get("non2xx_by_status"))
+    ]
+    return ["  non-2xx answers (all rounds): " + "; ".join(seen)] if seen else []
+
+
+def table(results: dict[str, Any]) -> str:
+    meta, plan = results["meta"], results["plan"]
+    out = [
+        f"DocInk benchmarks {meta['started_at']}  {meta['cpus']} CPUs  "
+        f"load avg {meta['loadavg_start']} -> {meta['loadavg_end']}",
+        f"server model: {meta['server_model']}; medians over rounds; all figures from this run",
+    ]
+    closed = results.get("http_closed_loop")
+    if closed:
+        out += [
+            "",
+            f"1. Bridge throughput: wrk closed loop, {plan['duration']:g}s per point, "
+            f"{plan['rounds']} rounds, only 2xx counted (ceiling: hello-world Flask, same server)",
+            f"{'conns':>5} | {'bridge 2xx/s':>12} {'p50 ms':>7} {'p99 ms':>7} | "
+            f"{'ceiling 2xx/s':>13} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5} | "
+            f"{'non-2xx':>7} {'sock err':>8}",
+        ]
+        for row in closed["summary"]["by_connections"]:
+            b, c = row["bridge"], row["ceiling"]
+            out.append(
+                f"{row['connections']:>5} | {_n(b['ok_per_second']):>12} {_n(b['p50_ms'], 2):>7} "
+                f"{_n(b['p99_ms'], 2):>7} | {_n(c['ok_per_second']):>13} "
+                f"{_n(c['p50_ms'], 2):>7} {_n(c['p99_ms'], 2):>7} | {row['ratio']:>5.2f} | "
+                f"{b['non2xx'] + c['non2xx']:>7} {b['socket_errors'] + c['socket_errors']:>8}"
+            )
+        s = closed["summary"]
+        out.append(
+            f" peak | {_n(s['bridge_peak_ok_per_second']):>12} {'':>15} | "
+            f"{_n(s['ceiling_peak_ok_per_second']):>13} {'':>15} | {s['peak_ratio']:>5.2f} |"
+        )
+        out += _statuses(closed["summary"]["by_connections"], "connections", "c=")
+    fixed = results.get("http_fixed_rate")
+    if fixed:
+        out += [
+            "",
+            f"2. Latency at fixed rates: open loop (from each request's due time), "
+            f"{plan['rate_duration']:g}s per point, {plan['rate_connections']} connections max",
+            f"{'rate/s':>6} | {'bridge got/s':>12} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8} | "
+            f"{'ceiling got/s':>13} {'p50 ms':>7} {'p99 ms':>7} {'p99.9 ms':>8} | "
+            f"{'non-2xx/err/lost':>16}",
+        ]
+        for row in fixed["summary"]["by_rate"]:
+            b, c = row["bridge"], row["ceiling"]
+            bad = f"{b['non2xx']}/{b['errors']}/{b['unanswered']}"
+            out.append(
+                f"{row['rate']:>6,.0f} | {_n(b['achieved_rate']):>12} {_n(b['p50_ms'], 2):>7} "
+                f"{_n(b['p99_ms'], 2):>7} {_n(b['p999_ms'], 2):>8} | "
+                f"{_n(c['achieved_rate']):>13} {_n(c['p50_ms'], 2):>7} {_n(c['p99_ms'], 2):>7} "
+                f"{_n(c['p999_ms'], 2):>8} | {bad:>16}"
+            )
+        out += _statuses(fixed["summary"]["by_rate"], "rate", "", "/s")
+    stream = results.get("stream")
+    if stream:
+        s = stream["summary"]
+        out += [
+            "",
+            f"3. Stream throughput: {s['records']:,} device orders pre-loaded, {s['programs']} "
+            f"programs, 1 worker, {s['rounds']} round(s)",
+            f"{'round':>5} | {'worker ev/s':>11} {'from launch':>11} {'ev/cpu-s':>9} | "
+            f"{'raw ev/s':>9} | {'ratio':>6} | counts",
+        ]
+        for i, r in enumerate(stream["rounds"], 1):
+            w = r["worker"]
+            counted = "complete" if w["counts_match"] else f"NO ({w['counted_all_time']})"
+            out.append(
+                f"{i:>5} | {_n(w['events_per_second']):>11} "
+                f"{_n(w['events_per_second_from_launch']):>11} "
+                f"{_n(w['events_per_worker_cpu_s']):>9} | "
+                f"{_n(r['raw']['events_per_second']):>9} | {r['ratio']:>6.3f} | {counted}"
+            )
+        out.append(
+            f"{'med':>5} | {_n(s['worker_events_per_second']):>11} "
+            f"{_n(s['worker_events_per_second_from_launch']):>11} "
+            f"{_n(s['events_per_worker_cpu_s']):>9} | {_n(s['raw_events_per_second']):>9} | "
+            f"{s['ratio']:>6.3f} |"
+        )
+    e2e = results.get("e2e")
+    if e2e:
+        s = e2e["summary"]
+        out += [
+            "",
+            f"4. End-to-end: POST -> record on <prefix>.events.enriched, {s['samples']} samples "
+            f"at {s['rate']:g}/s",
+            f"p50 {_n(s['p50_ms'], 1)} ms   p99 {_n(s['p99_ms'], 1)} ms   "
+            f"max {_n(s['max_ms'], 1)} ms   (POST->202 p50 {_n(s['post_to_202_p50_ms'], 1)} ms, "
+            f"p99 {_n(s['post_to_202_p99_ms'], 1)} ms)   missing {s['missing']}",
+        ]
+    profiled = [
+        ("bridge (granian workers, wrk at top concurrency)", closed and closed.get("profiled_run")),
+        ("stream worker", stream and (stream.get("profiled_round") or {}).get("worker")),
+    ]
+    for name, run in profiled:
+        if run and run.get("profile"):
+            out += ["", *render_profile(name, run["profile"])]
+    out += ["", "Targets"]
+    for t in results["targets"]:
+        value = t.get("value")
+        out.append(f"  {t['target']:<44} {_n(value, 3) if value is not None else '':>12}  "
+                   f"{_verdict(t['met'])}")  # fmt: skip
+    return "\n".join(out)
