@@ -9,7 +9,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -28,15 +27,34 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BRIDGE_PORT = 8000
 STOP_TIMEOUT_SECONDS = 20
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM: unwinds the stack's ``with`` block, which stops everything."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    # Raise rather than set a threading.Event: Event.set() in a handler can deadlock on the lock
+    # that the interrupted Event.wait() holds. Later signals are ignored so cleanup completes.
+    for each in STOP_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
+    raise Stopped
 
 
 def run(bridge_port: int = DEFAULT_BRIDGE_PORT) -> int:
     """Start everything, print where it listens, and wait for Ctrl-C; returns an exit code."""
     if port_open(bridge_port):
         raise SystemExit(f"port {bridge_port} is taken; pass --port")
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
+    try:
+        return _run(bridge_port)
+    except Stopped:
+        return 0
+
+
+def _run(bridge_port: int) -> int:
     with ExitStack() as stack:
         print("starting Kafka and the schema registry ...", flush=True)
         kafka, registry = LocalKafka(), LocalRegistry()
@@ -62,13 +80,13 @@ def run(bridge_port: int = DEFAULT_BRIDGE_PORT) -> int:
         _wait_until_healthy(bridge, bridge_port)
         _wait_until_healthy(worker, settings.streams_web_port, "/metrics")
         _print_banner(kafka, registry, settings, bridge_port)
-        while not stop.wait(0.5):
+        stack.callback(print, "stopping ...", flush=True)  # runs first on the way out
+        while True:
+            time.sleep(0.5)
             for name, process in (("bridge", bridge), ("stream worker", worker)):
                 if process.poll() is not None:
-                    print(f"the {name} exited with {process.returncode}; stopping", flush=True)
+                    print(f"the {name} exited with {process.returncode}", flush=True)
                     return 1
-        print("stopping ...", flush=True)
-    return 0
 
 
 def start_together(stack: ExitStack, *services: JavaService) -> None:
