@@ -22,7 +22,7 @@ DEFAULT_THREADS = 16
 @click.group()
 def main() -> None:
     """DocInk webhooks to Kafka. Configured by DOCINK_* environment variables."""
-    configure_logging()
+    configure_logging(Settings.from_env().log_level)
 
 
 @main.command()

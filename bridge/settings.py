@@ -49,6 +49,7 @@ class Settings:
     dedup_window_seconds: float = 600.0  # 0 turns duplicate suppression off
     dedup_max_ids: int = 100_000
     auto_register_schemas: bool = False
+    log_level: str = "INFO"
     kafka_config: Mapping[str, str] = field(default_factory=dict, repr=False)
     streams_web_host: str = "127.0.0.1"
     streams_web_port: int = 6066
@@ -98,6 +99,7 @@ class Settings:
                 ),
                 dedup_max_ids=int(env.get("DOCINK_DEDUP_MAX_IDS", defaults.dedup_max_ids)),
                 auto_register_schemas=_flag(env.get("DOCINK_AUTO_REGISTER_SCHEMAS")),
+                log_level=env.get("DOCINK_LOG_LEVEL", defaults.log_level),
                 kafka_config=_kafka_passthrough(env),
                 streams_web_host=env.get("DOCINK_STREAMS_WEB_HOST", defaults.streams_web_host),
                 streams_web_port=int(env.get("DOCINK_STREAMS_WEB_PORT", defaults.streams_web_port)),

@@ -6,9 +6,11 @@ from flask import Flask
 
 from bridge.app import create_app
 from bridge.logs import configure_logging
+from bridge.settings import Settings
 
 
 def serving_app() -> Flask:
     """The bridge, configured from DOCINK_* environment variables, logging to stderr."""
-    configure_logging()
-    return create_app()
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

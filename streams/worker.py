@@ -11,6 +11,7 @@ from streams.app import create_app
 
 def main() -> None:
     """Run one worker until it is stopped."""
-    configure_logging()
-    streams = create_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    streams = create_app(settings)
     faust.Worker(streams.app, loglevel="INFO").execute_from_commandline()
