@@ -3,40 +3,24 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from contextlib import ExitStack, suppress
 from pathlib import Path
+
+from devstack.spawn import death_signal_preexec
 
 logger = logging.getLogger(__name__)
 
 STOP_TIMEOUT_SECONDS = 20
 REPO = Path(__file__).resolve().parents[1]
-_PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 # Loopback only: never through an HTTP(S)_PROXY.
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _death_signal(parent: int) -> Callable[[], None] | None:
-    libc = _LIBC
-    if libc is None:
-        return None
-
-    def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
 
 
 class Child:
@@ -90,7 +74,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_death_signal(os.getpid()),
+            preexec_fn=death_signal_preexec(os.getpid()),
         )
     child = Child(name, process, log_path)
     stack.callback(child.stop)

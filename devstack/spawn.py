@@ -43,7 +43,7 @@ def spawn(cmd: Sequence[str], *, cwd: Path, output: IO[bytes]) -> subprocess.Pop
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_death_signal_preexec(os.getpid()),
+            preexec_fn=death_signal_preexec(os.getpid()),
         )
 
     future: Future[subprocess.Popen[bytes]] = Future()
@@ -71,7 +71,7 @@ def _serve() -> None:
             future.set_exception(exc)
 
 
-def _death_signal_preexec(parent: int) -> Callable[[], None] | None:
+def death_signal_preexec(parent: int) -> Callable[[], None] | None:
     libc = _LIBC
     if libc is None:
         return None
