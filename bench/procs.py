@@ -13,7 +13,7 @@ import urllib.request
 from contextlib import ExitStack, suppress
 from pathlib import Path
 
-from devstack.spawn import death_signal_preexec
+from devstack.spawn import spawn as devstack_spawn
 
 logger = logging.getLogger(__name__)
 
@@ -66,16 +66,7 @@ def spawn(
     """Start ``args`` in a new session, output to ``log_dir/<name>.log``; ``stack`` stops it."""
     log_path = log_dir / f"{name}.log"
     with open(log_path, "ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - trusted command lines built here
-            args,
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=death_signal_preexec(os.getpid()),
-        )
+        process = devstack_spawn(args, cwd=REPO, output=log, env=env)
     child = Child(name, process, log_path)
     stack.callback(child.stop)
     return child

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO
@@ -32,13 +32,21 @@ _thread_lock = threading.Lock()
 _thread: threading.Thread | None = None
 
 
-def spawn(cmd: Sequence[str], *, cwd: Path, output: IO[bytes]) -> subprocess.Popen[bytes]:
-    """Start ``cmd`` in a new session with stdout+stderr to ``output``, stdin closed."""
+def spawn(
+    cmd: Sequence[str],
+    *,
+    cwd: Path,
+    output: IO[bytes],
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in a new session with stdout+stderr to ``output``, stdin closed, in
+    ``env`` (this process's environment when None); it dies with this process."""
 
     def popen() -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - callers pass trusted command lines
             list(cmd),
             cwd=cwd,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
+from pathlib import Path
 
 from bridge.codec import registry_client
 from bridge.registration import register_schemas
@@ -22,6 +23,7 @@ from devstack.kafka import LocalKafka
 from devstack.ports import port_open
 from devstack.registry import LocalRegistry
 from devstack.service import JavaService
+from devstack.spawn import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +101,9 @@ def start_together(stack: ExitStack, *services: JavaService) -> None:
 
 
 def _spawn(stack: ExitStack, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A child in its own process group, so stopping it also stops the workers it forked."""
-    process = subprocess.Popen(args, env=env, start_new_session=True)  # noqa: S603
+    """A child in its own process group (stopping it stops the workers it forked) that dies
+    with this process, its output on this terminal."""
+    process = spawn(args, cwd=Path.cwd(), output=sys.stdout.buffer, env=env)
     stack.callback(_terminate, process)
     return process
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
 from bridge.app import create_app
-from bridge.settings import Settings
 from devstack import LocalKafka
 from tests import SECRET
-from tests.cluster import Cluster, consume, provision
+from tests.bridge.conftest import own_broker_settings
+from tests.cluster import Cluster, consume
 from tests.conftest import load_fixture
 
 pytestmark = pytest.mark.integration
@@ -20,15 +19,11 @@ ACK_TIMEOUT = 2.0
 
 
 def test_stopped_broker_gets_503_then_the_bridge_recovers(own_broker: LocalKafka, cluster: Cluster):
-    settings = provision(
-        Settings(
-            bootstrap_servers=own_broker.bootstrap_servers,
-            schema_registry_url=cluster.schema_registry_url,
-            shared_secret=SECRET,
-            topic_prefix=f"o{uuid.uuid4().hex[:12]}",
-            topic_partitions=1,
-            ack_timeout_seconds=ACK_TIMEOUT,
-        )
+    settings = own_broker_settings(
+        own_broker,
+        cluster.schema_registry_url,
+        topic_partitions=1,
+        ack_timeout_seconds=ACK_TIMEOUT,
     )
     app = create_app(settings)
     client = app.test_client()

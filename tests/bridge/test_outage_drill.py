@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 
@@ -17,10 +16,10 @@ import pytest
 
 from bridge.app import create_app
 from bridge.routing import event_id as event_id_of
-from bridge.settings import Settings
 from devstack import LocalKafka
 from tests import SECRET
-from tests.cluster import Cluster, consume, provision
+from tests.bridge.conftest import own_broker_settings
+from tests.cluster import Cluster, consume
 from tests.conftest import load_fixture
 
 pytestmark = pytest.mark.integration
@@ -42,16 +41,12 @@ class Sent:
 
 
 def test_outage_drill_loses_nothing(own_broker: LocalKafka, cluster: Cluster):
-    settings = provision(
-        Settings(
-            bootstrap_servers=own_broker.bootstrap_servers,
-            schema_registry_url=cluster.schema_registry_url,
-            shared_secret=SECRET,
-            topic_prefix=f"d{uuid.uuid4().hex[:12]}",
-            topic_partitions=2,
-            ack_timeout_seconds=ACK_TIMEOUT,
-            max_in_flight=2,  # four senders: while the broker is away some are refused at once
-        )
+    settings = own_broker_settings(
+        own_broker,
+        cluster.schema_registry_url,
+        topic_partitions=2,
+        ack_timeout_seconds=ACK_TIMEOUT,
+        max_in_flight=2,  # four senders: while the broker is away some are refused at once
     )
     app = create_app(settings)
     template = load_fixture("device_order_created")
