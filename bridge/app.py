@@ -7,7 +7,7 @@ import atexit
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from flask import Flask
 
-from bridge import health, http_errors, openapi, webhooks
+from bridge import health, http_errors, metrics, openapi, request_ids, webhooks
 from bridge.codec import AvroEncoder, registry_client
 from bridge.dedup import SeenEvents
 from bridge.in_flight import InFlightBound
@@ -50,7 +50,9 @@ def create_app(
     app.extensions[EXTENSION] = Services(
         settings, ingestor, publisher, registry, signatures, rate_limits
     )
+    request_ids.init_app(app)
     http_errors.init_app(app)
+    metrics.init_app(app)
     app.register_blueprint(webhooks.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge import logs, metrics
 from bridge.catalog import DEADLETTER_TYPE, normalize_event_name
 from bridge.codec import AvroEncoder
 from bridge.dedup import SeenEvents
@@ -19,6 +20,10 @@ from bridge.routing import Routed, dead_letter, route
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = b"application/vnd.confluent.avro"
+# Dead-letter reason categories (the reason itself names fields: too many values for a label).
+NO_EVENT_NAME = "no_event_name"
+SCHEMA_MISMATCH = "schema_mismatch"
+ENCODING = "encoding"
 
 
 @dataclass(frozen=True)
@@ -64,20 +69,26 @@ class Ingestor:
         """
         received_at = datetime.now(UTC)
         routed = route(body, received_at, self._fingerprint_key, content_type, given_id)
+        logs.event_id.set(routed.event_id)
         if self._seen.seen(routed.event_id):
             logger.info("duplicate event_id=%s not published again", routed.event_id)
             return Ingested(routed, None)
+        category = _dead_letter_category(routed)
         try:
             value = self._encoder.encode(routed.event_type, routed.record)
         except SchemaMismatch as exc:
             logger.error("routed record failed to encode event_id=%s", routed.event_id)
             routed = dead_letter(body, received_at, str(exc), content_type, given_id)
             value = self._encoder.encode(DEADLETTER_TYPE, routed.record)
+            category = ENCODING
         topic = routed.event_type.topic(self._encoder.topic_prefix)
         headers = _headers(routed, received_at)
-        with self._in_flight.slot():  # only the wait for Kafka counts against the bound
+        # Only the wait for Kafka counts against the bound.
+        with self._in_flight.slot(), metrics.IN_FLIGHT.track_inprogress():
             delivered = self._publisher.publish(topic, routed.key, value, headers)
         self._seen.remember(routed.event_id)
+        if category is not None:
+            metrics.dead_lettered(category).inc()
         logger.info(
             "published event_id=%s event_type=%s topic=%s partition=%d offset=%d",
             routed.event_id,
@@ -87,6 +98,13 @@ class Ingestor:
             delivered.offset,
         )
         return Ingested(routed, delivered)
+
+
+def _dead_letter_category(routed: Routed) -> str | None:
+    """Why ``routed`` is a dead letter, as one of a few categories; None when it is not one."""
+    if not routed.dead_lettered:
+        return None
+    return NO_EVENT_NAME if routed.event_name is None else SCHEMA_MISMATCH
 
 
 def _headers(routed: Routed, received_at: datetime) -> list[tuple[str, bytes]]:

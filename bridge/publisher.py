@@ -11,6 +11,7 @@ from typing import Protocol
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from bridge import metrics
 from bridge.errors import BrokerUnavailable, DeliveryTimeout
 from bridge.settings import Settings
 
@@ -21,6 +22,11 @@ BUFFER_FULL_RETRIES = 3
 BUFFER_FULL_BACKOFF_SECONDS = 0.05
 # How long past the producer's own message timeout to wait for its (failed) delivery report.
 REPORT_GRACE_SECONDS = 1.0
+# Delivery failure reasons of our own; a failed delivery report counts under librdkafka's error
+# name instead (``msg_timed_out``, ``not_enough_replicas``...).
+NO_REPORT = "no_report"
+QUEUE_FULL = "queue_full"
+PRODUCE_REFUSED = "produce_refused"
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,10 @@ def producer_config(settings: Settings) -> dict[str, object]:
         "bootstrap.servers": settings.bootstrap_servers,
         "enable.idempotence": True,
         "acks": "all",
-        "linger.ms": 2,
+        # Each request waits for its own ack: don't hold records back (2 ms cost ~2.3 ms of
+        # p50 ack latency on loopback). Records still batch while a request is in flight.
+        "linger.ms": 0,
+        "socket.nagle.disable": True,
         "partitioner": "murmur2_random",  # as Java clients and Faust hash keys
         "compression.type": "lz4",
         "message.timeout.ms": int(settings.ack_timeout_seconds * 1000),
@@ -84,20 +93,24 @@ class KafkaPublisher:
     def publish(self, topic: str, key: bytes | None, value: bytes, headers: Headers) -> Delivered:
         """Produce one record and block until Kafka confirmed it; raise when it did not."""
         done = threading.Event()
-        report: list[tuple[KafkaError | None, Message]] = []
+        report: list[tuple[KafkaError | None, Message, float]] = []
 
         def on_delivery(err: KafkaError | None, msg: Message) -> None:
-            report.append((err, msg))
+            report.append((err, msg, time.perf_counter()))
             done.set()
 
+        produced_at = time.perf_counter()
         self._produce(topic, key, value, headers, on_delivery)
         if not done.wait(self._wait):
             logger.warning("no delivery report within %.1fs topic=%s", self._wait, topic)
+            metrics.delivery_failures(NO_REPORT).inc()
             raise DeliveryTimeout("Kafka did not confirm the event in time")
-        err, msg = report[0]
+        err, msg, reported_at = report[0]
         if err is not None:
             logger.warning("delivery failed topic=%s error=%s", topic, err.name())
+            metrics.delivery_failures(err.name().lower().lstrip("_")).inc()
             raise BrokerUnavailable("Kafka did not accept the event")
+        metrics.publish_seconds(topic).observe(reported_at - produced_at)
         return Delivered(topic, msg.partition(), msg.offset())
 
     def _produce(
@@ -119,7 +132,9 @@ class KafkaPublisher:
                 time.sleep(BUFFER_FULL_BACKOFF_SECONDS)
             except KafkaException as exc:
                 logger.warning("produce refused topic=%s error=%s", topic, exc.args[0].name())
+                metrics.delivery_failures(PRODUCE_REFUSED).inc()
                 raise BrokerUnavailable("Kafka refused the event") from exc
+        metrics.delivery_failures(QUEUE_FULL).inc()
         raise BrokerUnavailable("too many events are waiting for Kafka")
 
     def ready(self, timeout: float) -> bool:

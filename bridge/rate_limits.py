@@ -7,7 +7,7 @@ import time
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 from bridge.errors import ConfigError, RateLimited
 from bridge.settings import Settings
@@ -26,12 +26,17 @@ def _parse(setting: str, value: str | None) -> RateLimitItem | None:
 
 
 class RequestRateLimits:
-    """A moving-window limiter for all requests, and one for each organization's requests."""
+    """A limiter for all requests, and one for each organization's requests.
+
+    Sliding window counters (the current and the previous window's count, weighted) rather than
+    a moving window: nearly as smooth, without a list of timestamps per key to insert into and
+    expire (the moving window cost ~15% of the bridge's CPU at 1,000 requests/s).
+    """
 
     def __init__(self, global_limit: str | None, per_org_limit: str | None) -> None:
         self._global = _parse("DOCINK_RATE_LIMIT_GLOBAL", global_limit)
         self._per_org = _parse("DOCINK_RATE_LIMIT_PER_ORG", per_org_limit)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RequestRateLimits:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bridge.errors import ConfigError
 
 KAFKA_PASSTHROUGH_PREFIX = "DOCINK_KAFKA_"
+LOG_FORMATS = ("json", "text")
 
 
 def _flag(value: str | None) -> bool:
@@ -18,6 +19,14 @@ def _flag(value: str | None) -> bool:
 def split_secrets(value: str | None) -> tuple[str, ...]:
     """``"new, old"`` -> ``("new", "old")``: several secrets at once, so they can rotate."""
     return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _log_format(value: str) -> str:
+    """``json`` (one object per line) or ``text``."""
+    chosen = value.strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise ValueError(f"DOCINK_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+    return chosen
 
 
 def _rate(value: str | None, default: str | None) -> str | None:
@@ -50,6 +59,7 @@ class Settings:
     dedup_max_ids: int = 100_000
     auto_register_schemas: bool = False
     log_level: str = "INFO"
+    log_format: str = "json"  # or "text"
     kafka_config: Mapping[str, str] = field(default_factory=dict, repr=False)
     streams_web_host: str = "127.0.0.1"
     streams_web_port: int = 6066
@@ -100,6 +110,7 @@ class Settings:
                 dedup_max_ids=int(env.get("DOCINK_DEDUP_MAX_IDS", defaults.dedup_max_ids)),
                 auto_register_schemas=_flag(env.get("DOCINK_AUTO_REGISTER_SCHEMAS")),
                 log_level=env.get("DOCINK_LOG_LEVEL", defaults.log_level),
+                log_format=_log_format(env.get("DOCINK_LOG_FORMAT", defaults.log_format)),
                 kafka_config=_kafka_passthrough(env),
                 streams_web_host=env.get("DOCINK_STREAMS_WEB_HOST", defaults.streams_web_host),
                 streams_web_port=int(env.get("DOCINK_STREAMS_WEB_PORT", defaults.streams_web_port)),

@@ -12,8 +12,9 @@ import json
 import math
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, g, request
 
+from bridge import metrics
 from bridge import services as bridge_services
 from bridge.auth import authenticate
 from bridge.errors import BodyTooLarge, InvalidBody, UnsupportedMediaType
@@ -36,6 +37,7 @@ def receive(path_secret: str | None = None) -> tuple[dict[str, Any], int]:
     services.rate_limits.check_global()
     raw = _authenticated_body(services, path_secret)
     body = parse_body(raw)
+    g.event_type = metrics.event_type_label(body)
     services.rate_limits.check_org(organization(body))
     ingested = services.ingestor.ingest(body, request.content_type, webhook_id(request.headers))
     routed = ingested.routed
@@ -49,6 +51,13 @@ def receive(path_secret: str | None = None) -> tuple[dict[str, Any], int]:
     if routed.reason:
         answer["reason"] = routed.reason
     return answer, ACCEPTED
+
+
+@blueprint.after_request
+def count(response: Response) -> Response:
+    """Count every webhook answer, errors included, by event type and status."""
+    metrics.webhook_requests(g.get("event_type", metrics.NO_EVENT_TYPE), response.status_code).inc()
+    return response
 
 
 def _authenticated_body(services: Services, path_secret: str | None) -> bytes:

@@ -1,14 +1,19 @@
-"""Secrets and patient data never show in logs or answers, whatever the request."""
+"""Secrets and patient data never show in logs, answers or metrics, whatever the request."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.app import create_app
+from bridge.catalog import BRIDGE_TYPES
+from bridge.logs import log_handler
 from tests import SECRET
 from tests.bridge.signing import OLD_SIGNING_SECRET, SIGNING_SECRET, signed
 
@@ -27,8 +32,18 @@ def hygiene_app(settings, registry, publisher):
     return create_app(configured, publisher=publisher, registry=registry)
 
 
-def test_no_secret_or_patient_field_in_logs_or_answers(
-    hygiene_app, publisher, caplog, bot_installation, device_order_created
+@pytest.fixture
+def json_lines() -> Iterator[io.StringIO]:
+    """The JSON lines `docink serve` would write (request and event ids included)."""
+    stream = io.StringIO()
+    handler = log_handler("json", stream)
+    logging.getLogger().addHandler(handler)
+    yield stream
+    logging.getLogger().removeHandler(handler)
+
+
+def test_no_secret_or_patient_field_in_logs_answers_or_metrics(
+    hygiene_app, publisher, caplog, json_lines, bot_installation, device_order_created
 ):
     caplog.set_level(logging.DEBUG)
     client = hygiene_app.test_client()
@@ -77,11 +92,26 @@ def test_no_secret_or_patient_field_in_logs_or_answers(
         "patient uuid": str(PATIENT_UUID),
         "email": email,
     }
-    logged = caplog.text + "".join(
-        repr(record.args) + str(record.exc_info) for record in caplog.records
+    logged = (
+        caplog.text
+        + "".join(repr(record.args) + str(record.exc_info) for record in caplog.records)
+        + json_lines.getvalue()
     )
+    metrics = client.get("/metrics").get_data(as_text=True)
     answered = "".join(answer.get_data(as_text=True) + str(answer.headers) for answer in answers)
     assert caplog.records, "expected the requests to log something"
     for name, needle in needles.items():
         assert needle not in logged, f"{name} in the logs"
         assert needle not in answered, f"{name} in an answer"
+        assert needle not in metrics, f"{name} in the metrics"
+    lines = json_lines.getvalue().splitlines()
+    assert lines and all("request_id" in json.loads(line) for line in lines)
+    event_types = {
+        sample.labels["event_type"]
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "docink_bridge_webhook_requests"
+        for sample in family.samples
+    }
+    # The unknown event ("patient note") counts as "unknown": only catalog names are labels.
+    assert "unknown" in event_types
+    assert event_types <= {event_type.name for event_type in BRIDGE_TYPES} | {"none"}
