@@ -54,7 +54,7 @@ class Settings:
     retry_after_seconds: int = 5
     rate_limit_global: str | None = "2000/second"  # per worker process
     rate_limit_per_org: str | None = "200/second"  # per worker process and organization
-    max_in_flight: int = 12  # requests waiting on Kafka at once, per worker process
+    max_in_flight: int = 28  # requests waiting on Kafka at once, per worker process
     dedup_window_seconds: float = 600.0  # 0 turns duplicate suppression off
     dedup_max_ids: int = 100_000
     auto_register_schemas: bool = False

@@ -5,8 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, KafkaException, TopicCollection
+from confluent_kafka.admin import (
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+    TopicDescription,
+)
 
 from bridge.catalog import (
     ALL_TYPES,
@@ -23,6 +29,7 @@ DAY_MS = 24 * 60 * 60 * 1000
 EVENT_RETENTION_MS = 7 * DAY_MS
 # Dead letters and unknown events wait for a person or a new schema: keep them longer.
 HOLDING_RETENTION_MS = 30 * DAY_MS
+MISSING = "missing"  # what ``check_topics`` finds of a topic that does not exist
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,48 @@ def ensure_topics(
             outcome[name] = "exists"
         logger.info("topic %s %s", name, outcome[name])
     return outcome
+
+
+def check_topics(
+    admin: AdminClient, specs: list[TopicSpec], timeout: float = 30.0
+) -> dict[str, list[str]]:
+    """How each declared topic differs from the cluster's: ``{topic: differences}``, where
+    an empty list means it is as declared and ``[MISSING]`` that it does not exist."""
+    described = admin.describe_topics(
+        TopicCollection([spec.name for spec in specs]), request_timeout=timeout
+    )
+    resources = {spec.name: ConfigResource(ResourceType.TOPIC, spec.name) for spec in specs}
+    configured = admin.describe_configs(list(resources.values()), request_timeout=timeout)
+    outcome = {}
+    for spec in specs:
+        try:
+            description = described[spec.name].result(timeout)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+            outcome[spec.name] = [MISSING]
+            continue
+        entries = configured[resources[spec.name]].result(timeout)
+        configs = {name: entry.value for name, entry in entries.items()}
+        outcome[spec.name] = differences(spec, description, configs)
+    return outcome
+
+
+def differences(
+    spec: TopicSpec, description: TopicDescription, configs: dict[str, str | None]
+) -> list[str]:
+    """What of ``spec`` the described topic does not have, one phrase per difference."""
+    found = []
+    if len(description.partitions) != spec.partitions:
+        found.append(f"partitions {len(description.partitions)} (expected {spec.partitions})")
+    replication = sorted({len(partition.replicas) for partition in description.partitions})
+    if replication != [spec.replication]:
+        shown = "/".join(map(str, replication))
+        found.append(f"replication {shown} (expected {spec.replication})")
+    for name, expected in sorted(spec.config.items()):
+        if configs.get(name) != expected:
+            found.append(f"{name} {configs.get(name)} (expected {expected})")
+    return found
 
 
 def admin_client(settings: Settings) -> AdminClient:
