@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,24 +18,37 @@ from tests import SECRET
 
 
 @contextmanager
-def served_bridge(settings: Settings, log: Path, workers: int = 1) -> Iterator[str]:
+def served_bridge(
+    settings: Settings,
+    log: Path,
+    workers: int = 1,
+    threads: int | None = None,
+    env: Mapping[str, str | None] | None = None,
+) -> Iterator[str]:
     """``docink serve`` for ``settings``' cluster and topic prefix, with the test secret;
-    yields its base URL once ``/healthz`` answers, and stops it with SIGTERM."""
+    yields its base URL once ``/healthz`` answers, and stops it with SIGTERM. ``env`` adds
+    variables (``None`` removes one)."""
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "DOCINK_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
         "DOCINK_SCHEMA_REGISTRY_URL": settings.schema_registry_url,
         "DOCINK_SHARED_SECRET": SECRET,
         "DOCINK_TOPIC_PREFIX": settings.topic_prefix,
     }
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
     docink = Path(sys.executable).with_name("docink")
     command = [str(docink), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    if threads is not None:
+        command += ["--threads", str(threads)]
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as output:
-        server = subprocess.Popen(
-            [*command, "--workers", str(workers)], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
+        server = subprocess.Popen(command, env=environment, stdout=output, stderr=subprocess.STDOUT)
         try:
             _wait_until_healthy(f"{base}/healthz", server)
             yield base

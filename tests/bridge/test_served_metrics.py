@@ -4,11 +4,6 @@ JSON lines carrying request and event ids, never a secret or a token."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.metrics import MULTIPROC_DIR_ENV
 from bridge.settings import Settings
-from devstack import free_port
 from tests import SECRET
+from tests.bridge.serving import served_bridge
 from tests.cluster import consume
 from tests.conftest import load_fixture
 
@@ -40,19 +35,6 @@ class Served:
     log: Path
 
 
-def _environment(settings: Settings) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if name != MULTIPROC_DIR_ENV}
-    return {
-        **env,
-        "DOCINK_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
-        "DOCINK_SCHEMA_REGISTRY_URL": settings.schema_registry_url,
-        "DOCINK_SHARED_SECRET": SECRET,
-        "DOCINK_TOPIC_PREFIX": settings.topic_prefix,
-        "DOCINK_RATE_LIMIT_GLOBAL": "off",
-        "DOCINK_RATE_LIMIT_PER_ORG": "off",
-    }
-
-
 def _get(url: str, headers: dict[str, str] | None = None, body: bytes | None = None):
     request = urllib.request.Request(url, data=body, headers=headers or {})  # noqa: S310
     try:
@@ -64,31 +46,14 @@ def _get(url: str, headers: dict[str, str] | None = None, body: bytes | None = N
 
 @pytest.fixture
 def served(live_settings: Settings, tmp_path: Path) -> Iterator[Served]:
-    port = free_port()
-    docink = Path(sys.executable).with_name("docink")
     log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        server = subprocess.Popen(
-            [str(docink), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(WORKERS), "--threads", "8"],
-            env=_environment(live_settings), stdout=sink, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if _get(f"{base}/readyz")[0] == 200:
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"docink serve did not get ready:\n{log.read_text()}")
-                time.sleep(0.2)
-            yield Served(base, log)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+    env = {
+        MULTIPROC_DIR_ENV: None,  # docink serve makes a fresh one
+        "DOCINK_RATE_LIMIT_GLOBAL": "off",
+        "DOCINK_RATE_LIMIT_PER_ORG": "off",
+    }
+    with served_bridge(live_settings, log, workers=WORKERS, threads=8, env=env) as base:
+        yield Served(base, log)
 
 
 def _log_lines(log: Path) -> list[dict]:
