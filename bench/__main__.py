@@ -61,8 +61,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stream-programs", type=int, default=300)
     p.add_argument("--stream-rounds", type=int, default=3)
     p.add_argument("--stream-timeout", type=float, default=600, help="seconds per worker run")
-    p.add_argument("--e2e-samples", type=int, default=300)
-    p.add_argument("--e2e-rate", type=float, default=20, help="webhooks per second")
+    p.add_argument("--e2e-samples", type=int, default=10_000, help="webhooks (20 s at 500/s)")
+    p.add_argument("--e2e-rate", type=float, default=500, help="webhooks per second")
     p.add_argument(
         "--bot-installations-per-10",
         type=int,
@@ -144,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
             with stack.phase():
                 settings = stack.provision(stack.settings("h"))
                 bridge, bridge_port = stack.start_bridge(settings, model)
-                ports = {"bridge": bridge_port, "ceiling": stack.start_ceiling(model)}
+                ceiling, ceiling_port = stack.start_ceiling(model)
+                ports = {"bridge": bridge_port, "ceiling": ceiling_port}
+                cpu_roots = {
+                    "bridge": {"bridge": bridge.process.pid, "kafka": stack.kafka.pid},
+                    "ceiling": {"ceiling": ceiling.process.pid, "kafka": stack.kafka.pid},
+                }
 
                 def profile_bridge() -> Any:
                     assert profile_dir is not None
@@ -159,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "http" in phases:
                     results["http_closed_loop"] = http.closed_loop(
                         plan, ports, templates, stack.secret, numbers, progress,
-                        profile_bridge if profile_dir else None,
+                        profile_bridge if profile_dir else None, cpu_roots,
                     )  # fmt: skip
                 if "rates" in phases:
                     results["http_fixed_rate"] = http.fixed_rates(

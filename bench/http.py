@@ -13,6 +13,7 @@ from statistics import median
 from typing import Any
 
 from bench.bodies import Mix
+from bench.cpu import CpuMeter, per_request_ms
 from bench.openloop import http_request, run_fixed_rate
 from bench.wrk import run_wrk
 
@@ -65,9 +66,13 @@ def closed_loop(
     numbers: Numbers,
     progress: Callable[[str], None],
     profile: Callable[[], Callable[[], dict[str, Any]]] | None = None,
+    cpu_roots: dict[str, dict[str, int | None]] | None = None,
 ) -> dict[str, Any]:
     """wrk at each concurrency, ``plan.rounds`` times, bridge and ceiling back to back.
 
+    ``cpu_roots`` names, per target, the process trees whose CPU time each run measures
+    (e.g. the bridge and Kafka): reported as CPU milliseconds per answer, with ``other`` for the
+    rest of the machine (the load generator, the kernel, other processes).
     ``profile``, if given, starts a profile of the bridge and returns what stops it: then one
     more wrk run of the bridge, at the highest concurrency, is profiled (not in the medians)."""
     url = {name: f"http://{HOST}:{port}{PATH}" for name, port in ports.items()}
@@ -78,6 +83,12 @@ def closed_loop(
             templates=templates, secret=secret, salt=numbers.wrk_salt(),
         )  # fmt: skip
 
+    def measured(name: str, connections: int) -> tuple[Any, dict[str, float]]:
+        meter = CpuMeter((cpu_roots or {}).get(name, {}))
+        meter.start()
+        result = wrk(name, connections, plan.duration)
+        return result, per_request_ms(meter.stop(), result.requests)
+
     for name in ports:
         warm = wrk(name, WARMUP_CONNECTIONS, WARMUP_SECONDS)
         progress(f"warm-up {name}: {warm.ok_per_second:,.0f} req/s, {warm.non2xx} non-2xx")
@@ -86,14 +97,14 @@ def closed_loop(
         this_round: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in ports}
         for connections in plan.concurrencies:
             for name, _ in _alternating(r, ports):
-                result = wrk(name, connections, plan.duration)
-                this_round[name][connections] = result.as_json()
+                result, cpu_ms = measured(name, connections)
+                this_round[name][connections] = {**result.as_json(), "cpu_ms_per_answer": cpu_ms}
                 progress(
                     f"round {r + 1}/{plan.rounds} c={connections:<4} {name:8} "
                     f"{result.ok_per_second:8,.0f} 2xx/s  p50 {result.p50_ms:6.2f} ms  "
                     f"p99 {result.p99_ms:7.2f} ms  "
                     f"non-2xx {result.non2xx} {result.non2xx_by_status or ''}  "
-                    f"socket errors {result.socket_errors}"
+                    f"socket errors {result.socket_errors}  CPU ms/answer {cpu_ms}"
                 )
         rounds.append(this_round)
     profiled = None
@@ -131,6 +142,10 @@ def _closed_summary(plan: HttpPlan, rounds: list[dict[str, Any]]) -> dict[str, A
                 "non2xx": sum(v["non2xx"] for v in values),
                 "non2xx_by_status": _add_statuses(v["non2xx_by_status"] for v in values),
                 "socket_errors": sum(v["socket_errors"] for v in values),
+                "cpu_ms_per_answer": {
+                    tree: median(v["cpu_ms_per_answer"][tree] for v in values)
+                    for tree in values[0]["cpu_ms_per_answer"]
+                },
             }
         ratios = [
             b["ok_per_second"] / cl["ok_per_second"] if cl["ok_per_second"] else 0.0

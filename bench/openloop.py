@@ -72,6 +72,8 @@ class FixedRateResult:
     achieved_rate: float = 0.0
     max_send_lag_ms: float = 0.0
     latencies_ms: list[float] = field(default_factory=list, repr=False)
+    # With keep_answers: (due time on time.perf_counter's clock, response body) of each 2xx.
+    answers: list[tuple[float, bytes]] | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, float | int]:
         ordered = sorted(self.latencies_ms)
@@ -101,9 +103,12 @@ async def _fixed_rate(
     rate: float,
     connections: int,
     drain_timeout: float,
+    keep_answers: bool,
 ) -> FixedRateResult:
     now = time.perf_counter  # uvloop's loop.time() has only millisecond resolution
     result = FixedRateResult(rate, len(requests) / rate, connections)
+    if keep_answers:
+        result.answers = []
     queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
     first_due = now() + 0.2
     last_done = first_due
@@ -129,7 +134,7 @@ async def _fixed_rate(
                 if writer is None:
                     reader, writer = await asyncio.open_connection(host, port)
                 writer.write(payload)
-                status, _ = await read_response(reader)
+                status, body = await read_response(reader)
             except (OSError, ValueError, asyncio.IncompleteReadError):
                 result.errors += 1
                 if writer is not None:
@@ -141,6 +146,8 @@ async def _fixed_rate(
                 result.ok += 1
                 result.latencies_ms.append((done - due) * 1000)
                 last_done = max(last_done, done)
+                if result.answers is not None:
+                    result.answers.append((due, body))
             else:
                 result.non2xx += 1
                 key = str(status)
@@ -172,9 +179,11 @@ def run_fixed_rate(
     rate: float,
     connections: int = 64,
     drain_timeout: float = 15.0,
+    keep_answers: bool = False,
 ) -> FixedRateResult:
-    """Send ``requests`` at ``rate`` per second over at most ``connections`` connections."""
-    coro = _fixed_rate(host, port, requests, rate, connections, drain_timeout)
+    """Send ``requests`` at ``rate`` per second over at most ``connections`` connections;
+    ``keep_answers`` keeps each 2xx answer's body with its due time."""
+    coro = _fixed_rate(host, port, requests, rate, connections, drain_timeout, keep_answers)
     if uvloop is not None:
         return uvloop.run(coro)
     return asyncio.run(coro)

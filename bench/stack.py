@@ -22,6 +22,7 @@ from bridge.registration import register_schemas
 from bridge.settings import Settings
 from bridge.topics import admin_client, ensure_topics, topic_specs
 from devstack import LocalKafka, LocalRegistry, free_port
+from devstack.service import THROUGHPUT_JVM_FLAGS
 from devstack.stack import start_together
 
 LOOPBACK = "127.0.0.1"
@@ -47,7 +48,8 @@ class Stack:
         self.partitions = partitions
         self.log_level = log_level
         self.secret = secrets.token_urlsafe(24)
-        self.kafka = LocalKafka()
+        # A broker as in production (optimizing JIT, G1), not the tests' quick-start JVM.
+        self.kafka = LocalKafka(heap="1g", jvm_flags=THROUGHPUT_JVM_FLAGS)
         self.registry = LocalRegistry()
         self.scratch = Path(tempfile.mkdtemp(prefix="docink-bench-"))
         stack.callback(shutil.rmtree, self.scratch, True)
@@ -117,8 +119,9 @@ class Stack:
         wait_http(child, f"http://{LOOPBACK}:{port}/healthz")
         return child, port
 
-    def start_ceiling(self, model: ServerModel) -> int:
-        """The hello-world app under the same granian command line as ``docink serve``."""
+    def start_ceiling(self, model: ServerModel) -> tuple[Child, int]:
+        """The hello-world app under the same granian command line as ``docink serve``;
+        returns it and the port once /healthz answers."""
         port = free_port()
         child = spawn(
             self._stack,
@@ -130,7 +133,7 @@ class Stack:
             self.log_dir,
         )  # fmt: skip
         wait_http(child, f"http://{LOOPBACK}:{port}/healthz")
-        return port
+        return child, port
 
     def start_worker(self, settings: Settings, name: str) -> tuple[Child, int]:
         """``python -m streams`` with its web server on a free port; returns it and the port

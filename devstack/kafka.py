@@ -6,7 +6,7 @@ import base64
 import logging
 import subprocess
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient
 
 from devstack.artifacts import LOG4J2_CONFIG, kafka_libs
 from devstack.ports import LOOPBACK, free_ports, port_open
-from devstack.service import JavaService, ServiceStartError
+from devstack.service import QUICK_START_JVM_FLAGS, JavaService, ServiceStartError
 
 logger = logging.getLogger(__name__)
 _probe_logger = logging.getLogger(__name__ + ".probe")
@@ -70,8 +70,9 @@ class LocalKafka(JavaService):
         heap: str = "512m",
         java: Path | None = None,
         workdir_parent: Path | None = None,
+        jvm_flags: Sequence[str] = QUICK_START_JVM_FLAGS,
     ) -> None:
-        super().__init__(heap=heap, java=java, workdir_parent=workdir_parent)
+        super().__init__(heap=heap, java=java, workdir_parent=workdir_parent, jvm_flags=jvm_flags)
         self._overrides = dict(config or {})
         self._libs: Path | None = None
         self._port: int | None = None

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import ClassVar, Self
@@ -24,6 +25,25 @@ logger = logging.getLogger(__name__)
 _LIVE: set[JavaService] = set()  # strong refs: atexit must reach unclosed services
 TAIL_LINES = 40
 _OWNER_FILE = "owner.pid"
+
+
+#: JVM flags for a small, short-lived dev/test service: starts fast, runs slower.
+QUICK_START_JVM_FLAGS = (
+    "-XX:+UseSerialGC",
+    "-XX:TieredStopAtLevel=1",
+    "-XX:-UsePerfData",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+)
+#: JVM flags for measuring (benchmarks): the JIT's optimizing tier and G1 with short pauses,
+#: as a production broker runs.
+THROUGHPUT_JVM_FLAGS = (
+    "-XX:+UseG1GC",
+    "-XX:MaxGCPauseMillis=20",
+    "-XX:-UsePerfData",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djava.awt.headless=true",
+)
 
 
 class ServiceStartError(RuntimeError):
@@ -41,14 +61,6 @@ class JavaService(abc.ABC):
 
     name: ClassVar[str]
     min_java: ClassVar[int]
-    #: JVM flags tuned for a small, short-lived dev/test service.
-    jvm_flags: ClassVar[tuple[str, ...]] = (
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
-        "-XX:-UsePerfData",
-        "-XX:+ExitOnOutOfMemoryError",
-        "-Djava.awt.headless=true",
-    )
 
     def __init__(
         self,
@@ -56,8 +68,10 @@ class JavaService(abc.ABC):
         heap: str = "512m",
         java: Path | None = None,
         workdir_parent: Path | None = None,
+        jvm_flags: Sequence[str] = QUICK_START_JVM_FLAGS,
     ) -> None:
         self.heap = heap
+        self.jvm_flags = tuple(jvm_flags)
         self._java = java
         self._workdir_parent = workdir_parent
         self._workdir: Path | None = None
