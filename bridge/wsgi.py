@@ -4,6 +4,7 @@ builds its own app and Kafka producer after it was forked, and nothing connects 
 For /metrics to sum over the workers, PROMETHEUS_MULTIPROC_DIR must name an empty directory in
 the server's environment (``docink serve`` makes one)."""
 
+import gc
 import logging
 import os
 
@@ -24,4 +25,10 @@ def serving_app() -> Flask:
     configure_logging(settings.log_level, settings.log_format)
     if not os.environ.get(MULTIPROC_DIR_ENV):
         logger.warning("%s is not set: /metrics counts this process only", MULTIPROC_DIR_ENV)
-    return create_app(settings)
+    app = create_app(settings)
+    # What exists now (modules, the app, the producer) lives as long as the process: keep it out
+    # of the cyclic collector's full passes, which otherwise stall every request for ~40 ms
+    # (measured with 30,000 remembered event ids; ~10 ms with this).
+    gc.collect()
+    gc.freeze()
+    return app
