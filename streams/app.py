@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import faust
 from confluent_kafka.schema_registry import SchemaRegistryClient
-from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry
 
 from bridge.catalog import (
@@ -22,18 +24,40 @@ from bridge.catalog import (
 from bridge.codec import registry_client
 from bridge.settings import Settings
 from streams.codec import StreamCodec
+from streams.metrics import setup_metrics
+
+logger = logging.getLogger(__name__)
 
 METRICS_PREFIX = "docink_streams"
+PRODUCER_LINGER_SECONDS = 0.01
+
+
+@dataclass(frozen=True)
+class Output:
+    """A topic the agents publish to, straight to the producer (a Faust topic's channel and
+    sensors cost more than the send itself). Faust flushes the producer before it commits
+    offsets, so what a batch published reaches Kafka before the batch is committed."""
+
+    app: faust.App
+    topic: str
+
+    async def send(self, key: bytes | None, value: bytes) -> None:
+        sent = await self.app.producer.send(self.topic, key, value, None, None, None)
+        sent.add_done_callback(self._delivered)
+
+    def _delivered(self, sent: asyncio.Future) -> None:
+        if not sent.cancelled() and (exc := sent.exception()) is not None:
+            logger.error("publishing to topic=%s failed: %s", self.topic, type(exc).__name__)
 
 
 @dataclass(frozen=True)
 class Outputs:
     """The topics the agents publish to (created by ``docink topics create``)."""
 
-    enriched: faust.TopicT
-    rpm_counts: faust.TopicT
-    alerts: faust.TopicT
-    deadletter: faust.TopicT
+    enriched: Output
+    rpm_counts: Output
+    alerts: Output
+    deadletter: Output
 
 
 @dataclass(frozen=True)
@@ -55,10 +79,14 @@ class Streams:
 
     async def decode(self, event: faust.EventT) -> tuple[EventType, dict[str, Any]]:
         """The catalog type and the decoded record of an event read from a bridge topic."""
-        topic = event.message.topic
-        prefix = self.settings.topic_prefix
-        event_type = next(t for t in (*EVENT_TYPES, UNKNOWN_TYPE) if t.topic(prefix) == topic)
-        return event_type, await self.codec.decode(event_type, topic, event.value)
+        event_type = bridge_type(self.settings.topic_prefix, event.message.topic)
+        return event_type, await self.codec.decode(event_type, event.value)
+
+
+@cache
+def bridge_type(prefix: str, topic: str) -> EventType:
+    """The catalog type of one of the bridge's topics."""
+    return next(t for t in (*EVENT_TYPES, UNKNOWN_TYPE) if t.topic(prefix) == topic)
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -81,10 +109,12 @@ def faust_app(settings: Settings) -> faust.App:
         canonical_url=settings.streams_canonical_url
         or f"http://{settings.streams_web_host}:{settings.streams_web_port}",
         producer_acks=-1,
+        # Faust's default (0) sends each output and changelog record in a request of its own.
+        producer_linger=PRODUCER_LINGER_SECONDS,
         stream_recovery_delay=0.0,
     )
     # Its own registry: several apps in one process (tests) must not collide on metric names.
-    setup_prometheus_sensors(app, registry=CollectorRegistry(), name_prefix=METRICS_PREFIX)
+    setup_metrics(app, CollectorRegistry(), METRICS_PREFIX)
     return app
 
 
@@ -98,11 +128,8 @@ def create_app(
     app = faust_app(settings)
     codec = StreamCodec(registry or registry_client(settings), settings.topic_prefix)
 
-    def output(event_type: EventType) -> faust.TopicT:
-        return app.topic(
-            event_type.topic(settings.topic_prefix),
-            key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
-        )  # fmt: skip
+    def output(event_type: EventType) -> Output:
+        return Output(app, event_type.topic(settings.topic_prefix))
 
     streams = Streams(
         app,
@@ -116,6 +143,32 @@ def create_app(
         ),
     )
     unknown_names = alerts.register(streams)
-    enrich.register(streams, unknown_names)
-    rpm.register(streams)
+    enrich.register(streams, unknown_names, rpm.register(streams))
+    track_topics(streams)
     return streams
+
+
+def track_topics(streams: Streams) -> None:
+    """Once the worker started, make the producer track the metadata of every topic it writes.
+
+    aiokafka's producer tracks a topic only when its metadata was missing at the first send to
+    it; once it tracks any (one just created, say), each refresh keeps only the tracked ones,
+    so records for an untracked topic wait for a leader until more are sent to it, and so does
+    every commit, which flushes the producer.
+    """
+    app, topics = streams.app, sorted(written_topics(streams))
+
+    @app.task
+    async def track() -> None:
+        app.producer._ensure_producer().client.set_topics(topics)  # aiokafka's client
+
+
+def written_topics(streams: Streams) -> set[str]:
+    """The topics the worker writes: outputs, table changelogs, internal topics of agents."""
+    app = streams.app
+    topics = {output.topic for output in vars(streams.outputs).values()}
+    topics |= {table.changelog_topic.get_topic_name() for table in app.tables.values()}
+    return topics | {
+        topic for agent in app.agents.values() if agent.channel.internal
+        for topic in agent.channel.topics
+    }  # fmt: skip

@@ -6,9 +6,10 @@ redeliveries or the order in which created and deleted arrive.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 CREATED = "created"
 DELETED = "deleted"
@@ -18,6 +19,7 @@ DAY = timedelta(days=1)
 # compacted topic keeps them.
 DAILY_COUNTS_KEPT = 35
 ALL_TIME = "all"
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class OrderChange:
     event_id: str
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))
 
 
 def day_window(moment: datetime) -> tuple[datetime, datetime]:
@@ -89,37 +91,88 @@ def add_deltas(counts: dict[str, Any] | None, deltas: list[tuple[str, int]]) -> 
     return {ALL_TIME: total, "days": days}
 
 
+# Where a change was read: (offset in the program-partitioned topic, index in that record).
+Position = tuple[int, int]
+NOWHERE: Position = (-1, -1)
+
+
 @dataclass(frozen=True)
 class Step:
-    """What one input record changes: values to store (None: unchanged), windows to publish."""
+    """What one change does: values to store (None: unchanged), windows to publish."""
 
     state: dict[str, Any] | None
     counts: dict[str, Any] | None
     windows: list[str]
 
 
+def _position(counts: dict[str, Any] | None) -> Position:
+    offset, index = counts.get("position", NOWHERE) if counts else NOWHERE
+    return offset, index
+
+
 def count_step(
-    state: dict[str, Any] | None, counts: dict[str, Any] | None, change: OrderChange, offset: int
+    state: dict[str, Any] | None,
+    counts: dict[str, Any] | None,
+    change: OrderChange,
+    position: Position,
 ) -> Step:
     """Apply one change, idempotently under replay after a crash.
 
-    Each stored value carries the ``offset`` (in the program-partitioned topic) of the record
-    that last changed it, so a replayed record neither counts twice (the counts already carry
-    its offset) nor is lost (its order state carries its offset and its deltas), whichever of
-    the two table writes reached Kafka before the crash.
+    An order state keeps each change that made it, with its position and deltas (two at most:
+    counted, then deleted); a program's counts keep the position of the last change they hold.
+    So a replayed change neither counts twice (the counts' position is at or past it) nor is
+    lost (its deltas are in the order state), whichever writes reached Kafka before the crash.
+    A replay republishes its windows: the published records may not have reached Kafka.
     """
-    if state is not None and state.get("offset") == offset:
-        new_state, deltas = state, [tuple(delta) for delta in state["deltas"]]
+    history = state.get("changes", []) if state else []
+    replayed = next((made for made in history if tuple(made["position"]) == position), None)
+    if replayed is not None:
+        new_state, deltas = state, [tuple(delta) for delta in replayed["deltas"]]
     else:
         new_state, deltas = apply_change(state, change)
         if new_state is not state:
-            new_state = {**new_state, "offset": offset, "deltas": deltas}
-    if not deltas or (counts is not None and counts.get("offset", -1) >= offset):
-        new_counts = None
+            made = {"position": list(position), "deltas": deltas}
+            new_state = {**new_state, "changes": [*history, made]}
+    if deltas and _position(counts) < position:
+        new_counts = {**add_deltas(counts, deltas), "position": list(position)}
     else:
-        new_counts = {**add_deltas(counts, deltas), "offset": offset}
-    windows = [window for window, _ in deltas] if new_counts else []
-    return Step(None if new_state is state else new_state, new_counts, windows)
+        new_counts = None
+    return Step(
+        None if new_state is state else new_state, new_counts, [window for window, _ in deltas]
+    )
+
+
+class Tally(Generic[S]):
+    """The changes of one batch applied in memory, so that each order state, each program's
+    counts and each published window is written once per batch, however many changes it saw.
+
+    ``load_state`` and ``load_counts`` read the tables; ``source`` (the event a change came
+    from) is kept per written key, so that the agent writes each key where its change was read.
+    """
+
+    def __init__(
+        self,
+        load_state: Callable[[str], dict[str, Any] | None],
+        load_counts: Callable[[str], dict[str, Any] | None],
+    ) -> None:
+        self._load_state, self._load_counts = load_state, load_counts
+        self.states: dict[str, tuple[dict[str, Any], S]] = {}
+        self.counts: dict[str, tuple[dict[str, Any], S]] = {}
+        self.published: dict[str, dict[str, int]] = {}  # program -> window -> count
+
+    def add(self, change: OrderChange, position: Position, source: S) -> None:
+        order, program = str(change.order), str(change.program)
+        state = self.states[order][0] if order in self.states else self._load_state(order)
+        counts = self.counts[program][0] if program in self.counts else self._load_counts(program)
+        step = count_step(state, counts, change, position)
+        if step.state is not None:
+            self.states[order] = (step.state, source)
+        if step.counts is not None:
+            counts = step.counts
+            self.counts[program] = (counts, source)
+        if step.windows:  # the count as of this change: a day may leave the table later
+            windows = self.published.setdefault(program, {})
+            windows.update((window, count_for(counts, window)) for window in step.windows)
 
 
 def count_for(counts: dict[str, Any] | None, window: str) -> int:

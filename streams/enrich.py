@@ -1,10 +1,12 @@
 """Agent ``enrich_events``: every bridge event, once, in one common shape, with its org's name;
-bot installs with token problems raise alerts; unknown event names go to the alert throttle."""
+bot installs with token problems raise alerts; unknown event names go to the alert throttle;
+device orders are routed to their counting by program."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import faust
@@ -19,11 +21,13 @@ from bridge.catalog import (
 )
 from streams.alerting import token_alert
 from streams.app import Streams
-from streams.deadletters import guarded_agent
+from streams.batches import batch_agent, each
 from streams.enrichment import enriched_record, millis
+from streams.rpm import OrderRouting
 
 logger = logging.getLogger(__name__)
 
+ENRICHING = "enrich_events"
 BOT_INSTALLATION = lookup("bot-installation")
 # Redeliveries within this window are recognized by event id (DocInk and bridge retries).
 SEEN_EVENTS_EXPIRY = timedelta(days=7)
@@ -35,15 +39,20 @@ def is_duplicate(first_seen_ms: int | None, now_ms: int) -> bool:
     return first_seen_ms is not None and now_ms - first_seen_ms < expiry_ms
 
 
-def register(streams: Streams, unknown_names: faust.TopicT) -> faust.types.AgentT:
+def register(
+    streams: Streams, unknown_names: faust.TopicT, routing: Callable[[], OrderRouting]
+) -> faust.types.AgentT:
     """Register ``enrich_events`` on ``streams.app``."""
     app = streams.app
     # Keyed by event id / org uuid within the bridge topics' partitions (all keyed by org).
     seen_events = app.Table("seen_events", key_type=str, value_type=int)
     org_names = app.Table("org_names", key_type=str, value_type=str)
 
-    async def enrich(event: faust.EventT) -> None:
+    async def enrich(event: faust.EventT, routed: OrderRouting) -> None:
         event_type, record = await streams.decode(event)
+        # Redeliveries too: counting is idempotent, and the seen id may have reached Kafka
+        # before a crash when the routed change did not.
+        routed.add(event_type, record)
         topic = event.message.topic
         now = datetime.now(UTC)
         event_id = record["event_id"]
@@ -73,5 +82,10 @@ def register(streams: Streams, unknown_names: faust.TopicT) -> faust.types.Agent
             await unknown_names.send(key=name, value=json.dumps(seen).encode())
         seen_events[event_id] = millis(now)
 
+    async def enrich_batch(events: Sequence[faust.EventT]) -> None:
+        routed = routing()
+        await each(streams, ENRICHING, events, lambda event: enrich(event, routed))
+        await routed.send()
+
     topics = streams.raw_topic(*EVENT_TYPES, UNKNOWN_TYPE)
-    return guarded_agent(streams, topics, "enrich_events", enrich)
+    return batch_agent(streams, topics, ENRICHING, enrich_batch)

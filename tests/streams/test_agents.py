@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from unittest import mock
 
-import faust
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from bridge.settings import Settings
-from streams.app import Streams, create_app
+from streams.app import Output, Streams, create_app, written_topics
 from streams.counting import CREATED, DELETED, OrderChange
+from streams.rpm import COUNTS_WITHIN
 
 
 @pytest.fixture
@@ -24,8 +25,8 @@ def streams(settings: Settings, registry: SchemaRegistryClient) -> Streams:
 
 @pytest.fixture
 def sent() -> Iterator[mock.AsyncMock]:
-    """Every ``topic.send`` of the agents, captured."""
-    with mock.patch.object(faust.Topic, "send", new=mock.AsyncMock()) as send:
+    """Every output the agents publish, captured."""
+    with mock.patch.object(Output, "send", new=mock.AsyncMock()) as send:
         yield send
 
 
@@ -49,6 +50,14 @@ async def test_unknown_event_names_alert_once_per_hour_each(streams, sent, regis
     assert alerts[0]["org_name"] == "Clinic"
 
 
+async def sends(send: mock.AsyncMock, count: int, timeout: float = 5.0) -> None:
+    """Until ``count`` sends were captured (a batch waits to fill) or ``timeout`` ran out."""
+    for _ in range(int(timeout / 0.05)):
+        if send.await_count >= count:
+            return
+        await asyncio.sleep(0.05)
+
+
 async def test_device_orders_count_distinct_orders_per_program(streams, sent, registry):
     agent = streams.app.agents["count_device_orders"]
     changes = [
@@ -56,16 +65,47 @@ async def test_device_orders_count_distinct_orders_per_program(streams, sent, re
         OrderChange(CREATED, 1, 7, "2021-02-21", "a"),  # redelivered
         OrderChange(CREATED, 2, 7, "2021-02-22", "b"),
         OrderChange(DELETED, 1, 7, "2021-02-21", "c"),
+        OrderChange(CREATED, 3, 8, "2021-02-22", "d"),
     ]
     async with agent.test_context() as context:
-        for change in changes:
-            await context.put(key="7", value=json.dumps(change.as_json()).encode())
-    published = decoded(registry, sent, "docink.rpm-program-device-orders")
-    all_time = [p["count"] for p in published if p["window"] is None]
-    assert all_time == [1, 2, 1]
-    by_day = [
-        (p["window"]["start"].date().isoformat(), p["count"]) for p in published if p["window"]
-    ]
-    assert by_day == [("2021-02-21", 1), ("2021-02-22", 1), ("2021-02-21", 0)]
-    keys = [call.kwargs["key"] for call in sent.await_args_list]
-    assert keys[:2] == [b"7", b"7/2021-02-21"]
+        # Two routed records of one batch: each count is published once, with its final value.
+        await context.put(value=json.dumps([c.as_json() for c in changes[:2]]).encode())
+        await context.put(value=json.dumps([c.as_json() for c in changes[2:]]).encode())
+        await sends(sent, 5)
+        await asyncio.sleep(COUNTS_WITHIN)  # and no more
+    assert sent.await_count == 5
+    published = {
+        call.kwargs["key"]: record["count"]
+        for call, record in zip(
+            sent.await_args_list, decoded(registry, sent, "docink.rpm-program-device-orders"),
+            strict=True,
+        )
+    }  # fmt: skip
+    assert published == {
+        b"7": 1,
+        b"7/2021-02-21": 0,
+        b"7/2021-02-22": 1,
+        b"8": 1,
+        b"8/2021-02-22": 1,
+    }
+    counts = streams.app.tables["rpm_program_device_orders"]
+    assert counts["7"]["all"] == 1 and counts["7"]["position"] == [1, 1]
+
+
+def test_the_producer_tracks_every_topic_the_worker_writes(streams):
+    prefix = "docink-streams"
+    assert written_topics(streams) == {
+        "docink.events.enriched",
+        "docink.rpm-program-device-orders",
+        "docink.alerts",
+        "docink.streams.deadletter",
+        f"{prefix}-device-orders-by-program",
+        f"{prefix}-unknown-event-names",
+        *(
+            f"{prefix}-{table}-changelog"
+            for table in (
+                "seen_events", "org_names", "device_orders", "rpm_program_device_orders",
+                "unknown_event_alerts",
+            )
+        ),
+    }  # fmt: skip

@@ -149,9 +149,9 @@ def test_a_bad_record_is_dead_lettered_and_the_agent_goes_on(bridge, worker, liv
     producer.flush(10)
     after = post(bridge, device_order("created", 1, PROGRAMS[0]))
 
-    dead = consume(live_settings, f"{prefix}.streams.deadletter", 2, timeout=60, settle=2)
-    # Both agents that read the topic met the record; each says so once.
-    assert sorted(d.value["agent"] for d in dead) == ["enrich_events", "route_device_orders"]
+    dead = consume(live_settings, f"{prefix}.streams.deadletter", 1, timeout=60, settle=3)
+    # The one agent that reads the topic (and routes its device orders) says so once.
+    assert [d.value["agent"] for d in dead] == ["enrich_events"]
     for letter in (d.value for d in dead):
         assert letter["source_topic"] == f"{prefix}.device-order-created"
         assert letter["reason"] == "not Confluent wire format: bad magic byte"
@@ -164,24 +164,32 @@ def test_a_bad_record_is_dead_lettered_and_the_agent_goes_on(bridge, worker, liv
 
 def test_counts_are_exact_after_kill_9(bridge, worker, live_settings):
     orders = 300
-    stop = threading.Event()
     sent: list[int] = []
 
-    def send() -> None:
+    def send() -> None:  # over several seconds: the worker counts in many batches
         for order in range(orders):
-            if stop.is_set():
-                return
             post(bridge, device_order("created", order, PROGRAMS[order % 3]))
             sent.append(order)
             if order % 7 == 0:  # and some redeliveries
                 post(bridge, device_order("created", order, PROGRAMS[order % 3]))
+            time.sleep(0.02)
+
+    def counted() -> int:
+        return (counts_of(worker, PROGRAMS[0]) or {}).get("all_time", 0)
 
     sender = threading.Thread(target=send)
     sender.start()
     try:
-        assert wait_for(lambda: (counts_of(worker, PROGRAMS[0]) or {}).get("all_time", 0) > 20)
-        worker.kill()
-        worker.start()
+        # Killed soon after its counts grew: most likely after a batch's table writes reached
+        # Kafka and before its offsets were committed (every second), so that the restarted
+        # worker replays changes it had counted. Twice: the second time, mid-stream again.
+        killed_at = 0
+        for _ in range(2):
+            assert wait_for(lambda k=killed_at: counted() > k, interval=0.05)
+            time.sleep(0.3)
+            killed_at = counted()
+            worker.kill()
+            worker.start()
     finally:
         sender.join()
     assert len(sent) == orders
@@ -209,3 +217,29 @@ def test_any_worker_answers_for_any_program(bridge, worker, live_settings, tmp_p
                 ), (program, counts_of(each, program), second.log_tail())
     finally:
         second.stop()
+
+
+@pytest.mark.parametrize("tracked", [False, True])
+async def test_the_producer_keeps_the_metadata_of_the_topics_it_tracks(live_settings, tracked):
+    """Why the worker makes its producer track every topic it writes (``track_topics``); should
+    aiokafka keep the untracked topic's metadata one day, ``track_topics`` can go."""
+    from aiokafka import AIOKafkaProducer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": live_settings.bootstrap_servers})
+    known, new = (f"{live_settings.topic_prefix}-{name}" for name in ("known", "new"))
+    admin.create_topics([NewTopic(known, 1, 1)])[known].result(30)
+    producer = AIOKafkaProducer(bootstrap_servers=live_settings.bootstrap_servers)
+    await producer.start()
+    try:
+        if tracked:
+            producer.client.set_topics([known, new])
+        await producer.client.force_metadata_update()  # as Faust does after creating a topic
+        await producer.send_and_wait(known, b"1")  # its metadata was there: not tracked
+        admin.create_topics([NewTopic(new, 1, 1)])[new].result(30)
+        await producer.send_and_wait(new, b"1")  # its metadata was not: tracked from now on
+        await producer.client.force_metadata_update()
+        kept = producer.client.cluster.partitions_for_topic(known)
+    finally:
+        await producer.stop()
+    assert kept == ({0} if tracked else None)
