@@ -20,7 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, http, profile, report, stream
+from bench import e2e, http, memory, profile, report, stream
 from bench.bodies import Mix
 from bench.stack import ServerModel, Stack
 from bench.wrk import wrk_binary
@@ -161,15 +161,18 @@ def main(argv: list[str] | None = None) -> int:
 
                 progress(f"bridge on :{ports['bridge']}, ceiling on :{ports['ceiling']}")
                 templates = mix.write_templates(log_dir / "templates.txt")
-                if "http" in phases:
-                    results["http_closed_loop"] = http.closed_loop(
-                        plan, ports, templates, stack.secret, numbers, progress,
-                        profile_bridge if profile_dir else None, cpu_roots,
-                    )  # fmt: skip
-                if "rates" in phases:
-                    results["http_fixed_rate"] = http.fixed_rates(
-                        plan, ports, mix, stack.secret, numbers, progress
-                    )
+                memory_roots = {"bridge": bridge.process.pid, "ceiling": ceiling.process.pid}
+                with memory.MemoryMeter(memory_roots) as meter:
+                    if "http" in phases:
+                        results["http_closed_loop"] = http.closed_loop(
+                            plan, ports, templates, stack.secret, numbers, progress,
+                            profile_bridge if profile_dir else None, cpu_roots,
+                        )  # fmt: skip
+                    if "rates" in phases:
+                        results["http_fixed_rate"] = http.fixed_rates(
+                            plan, ports, mix, stack.secret, numbers, progress
+                        )
+                results["http_memory"] = meter.report()
         if "stream" in phases:
             with stack.phase():
                 results["stream"] = stream.run(

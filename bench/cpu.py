@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -18,27 +18,34 @@ def _stat_fields(pid: str) -> list[str] | None:
     return text[text.rindex(")") + 2 :].split()  # fields after the command name
 
 
-def _tree_seconds(roots: set[int]) -> float:
-    """utime + stime of ``roots`` and every live descendant, in seconds."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, int] = {}
+def process_stats() -> dict[int, list[str]]:
+    """The /proc stat fields after the command name of every live process, by pid (``[1]`` is
+    the parent's pid, ``[11]`` and ``[12]`` the user and system CPU ticks)."""
+    stats = {}
     for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        fields = _stat_fields(entry.name)
-        if fields is None:
-            continue
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        ticks[pid] = int(fields[11]) + int(fields[12])
-    total = 0
-    for pid, used in ticks.items():
+        if entry.name.isdigit() and (fields := _stat_fields(entry.name)) is not None:
+            stats[int(entry.name)] = fields
+    return stats
+
+
+def tree_members(roots: Collection[int], parents: Mapping[int, int]) -> dict[int, int]:
+    """Each process in ``parents`` (pid -> parent pid) that is one of ``roots`` or descends from
+    one, mapped to that root (the nearest, should roots nest)."""
+    members = {}
+    for pid in parents:
         ancestor = pid
         while ancestor > 1 and ancestor not in roots:
             ancestor = parents.get(ancestor, 0)
         if ancestor in roots:
-            total += used
-    return total / TICKS
+            members[pid] = ancestor
+    return members
+
+
+def _tree_seconds(roots: set[int]) -> float:
+    """utime + stime of ``roots`` and every live descendant, in seconds."""
+    stats = process_stats()
+    members = tree_members(roots, {pid: int(fields[1]) for pid, fields in stats.items()})
+    return sum(int(stats[pid][11]) + int(stats[pid][12]) for pid in members) / TICKS
 
 
 def _machine_busy_seconds() -> float:

@@ -23,6 +23,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from bench import memory
 from bench.bodies import Mix
 from bench.http import PATH, Numbers
 from bench.openloop import http_request, percentile, run_fixed_rate
@@ -104,8 +105,11 @@ def run(
     progress: Callable[[str], None],
 ) -> dict[str, Any]:
     settings = stack.provision(stack.settings("e"))
-    _, port = stack.start_bridge(settings, model, name="bridge-e2e")
-    stack.start_worker(settings, "worker-e2e")
+    bridge, port = stack.start_bridge(settings, model, name="bridge-e2e")
+    worker, _ = stack.start_worker(settings, "worker-e2e")
+    meter = memory.MemoryMeter({"bridge": bridge.process.pid, "worker": worker.process.pid})
+    stack.exits.callback(meter.stop)  # (if the run fails; stopping twice is harmless)
+    meter.start()
     topic = ENRICHED_TYPE.topic(settings.topic_prefix)
     decode = AvroDeserializer(registry_client(settings), registry_schema(ENRICHED_TYPE))
     arrivals = Arrivals(settings.bootstrap_servers, topic, decode)
@@ -133,6 +137,7 @@ def run(
         sent = {json.loads(body)["event_id"]: due for due, body in load.answers or []}
         arrivals.wait_for(list(sent), DRAIN_TIMEOUT)
         seen = arrivals.snapshot()
+        meter.stop()
     finally:
         connection.close()
         arrivals.close()
@@ -160,4 +165,4 @@ def run(
         f"{summary['not_accepted']} not accepted {load.non2xx_by_status or ''}, "
         f"{summary['missing']} missing"
     )
-    return {"summary": summary}
+    return {"summary": summary, "memory": meter.report()}

@@ -115,6 +115,42 @@ def _cpu_lines(rows: list[dict[str, Any]]) -> list[str]:
     return ["  CPU ms per answer (2 CPUs give 2,000 ms per second):", *lines] if lines else []
 
 
+def _memory_lines(results: dict[str, Any]) -> list[str]:
+    """Peak RSS by phase and process tree: its main process, each child, the tree."""
+    ran = results["plan"]["only"].split(",")
+    by_phase = {
+        "+".join(p for p in ("http", "rates") if p in ran): results.get("http_memory"),
+        "stream": (results.get("stream") or {}).get("summary", {}).get("memory"),
+        "e2e": (results.get("e2e") or {}).get("memory"),
+    }
+    rows = [
+        (phase, name, peaks)
+        for phase, trees in by_phase.items()
+        for name, peaks in (trees or {}).items()
+    ]
+    if not rows:
+        return []
+    out = [
+        "",
+        "5. Peak memory: RSS in MiB, sampled every 0.2 s (a process's own high-water mark, "
+        "VmHWM, if higher)",
+        f"{'phase':<10} | {'tree':<7} | {'main':>6} | {'each child (granian workers)':<28} | "
+        f"{'tree':>6}",
+    ]
+    for phase, name, peaks in rows:
+        children = "  ".join(f"{mib:.1f}" for mib in peaks["children_mib"]) or "-"
+        runs = peaks.get("runs", 1)
+        out.append(
+            f"{phase:<10} | {name:<7} | {peaks['root_mib']:>6.1f} | {children:<28} | "
+            f"{peaks['tree_mib']:>6.1f}" + (f"  (largest of {runs} rounds)" if runs > 1 else "")
+        )
+    out.append(
+        "  main: granian's main process, or the stream worker (python -m streams); tree: the "
+        "largest sum of one sample (forked processes' shared pages counted in each)"
+    )
+    return out
+
+
 def table(results: dict[str, Any]) -> str:
     meta, plan = results["meta"], results["plan"]
     out = [
@@ -205,6 +241,7 @@ def table(results: dict[str, Any]) -> str:
             f"p99 {_n(s['post_to_202_p99_ms'], 1)} ms)   not accepted {s['not_accepted']}   "
             f"missing {s['missing']}",
         ]
+    out += _memory_lines(results)
     profiled = [
         ("bridge (granian workers, wrk at top concurrency)", closed and closed.get("profiled_run")),
         ("stream worker", stream and (stream.get("profiled_round") or {}).get("worker")),

@@ -38,7 +38,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
-from bench import bodies
+from bench import bodies, memory
 from bench.procs import http_get
 from bench.profile import Profile
 from bench.stack import LOOPBACK, Stack
@@ -258,6 +258,8 @@ def worker_run(
             if profile_to
             else None
         )
+        meter = memory.MemoryMeter({"worker": worker.process.pid}).start()
+        stack.exits.callback(meter.stop)  # (if the run fails; stopping twice is harmless)
         progress(f"{name}: web server up after {ready_after:.1f}s; waiting for the counts")
         deadline = launched + plan.timeout
         done_input = done_routed = 0
@@ -285,6 +287,8 @@ def worker_run(
         complete = routed_total is not None and done_routed >= routed_total
         profiled = profile.finish() if profile else None
         cpu = _cpu_seconds(worker.process.pid)
+        meter.stop()
+        peaks = meter.report()["worker"]
         counted = _sum_counts(port, plan.programs) if complete else None
         # (the web view is read after the clock stopped: it does not slow the run)
         worker.stop(WORKER_STOP_SECONDS)
@@ -301,6 +305,7 @@ def worker_run(
                 "processing_s": None,
                 "worker_cpu_s": cpu,
                 "events_per_worker_cpu_s": None,
+                "memory": peaks,
                 "profile": profiled,
             }
         first_routed, _ = _edge_timestamps(probe, admin, routed_topic)
@@ -325,6 +330,7 @@ def worker_run(
         "events_per_second_from_launch": plan.records / (last_count - launched_wall),
         "worker_cpu_s": cpu,
         "events_per_worker_cpu_s": plan.records / cpu if cpu else None,
+        "memory": peaks,
         "profile": profiled,
     }
 
@@ -419,5 +425,6 @@ def run(stack: Stack, plan: StreamPlan, progress: Callable[[str], None]) -> dict
             "events_per_worker_cpu_s": median(
                 r["worker"]["events_per_worker_cpu_s"] or 0.0 for r in rounds
             ),
+            "memory": {"worker": memory.largest([r["worker"]["memory"] for r in rounds])},
         },
     }
