@@ -41,6 +41,16 @@ def tree_members(roots: Collection[int], parents: Mapping[int, int]) -> dict[int
     return members
 
 
+def runqueue_wait_seconds(task: str = "thread-self") -> float | None:
+    """Seconds a task (this thread, or a pid's main thread) was runnable but waiting for a CPU,
+    since it started: other processes' load, where it says more than the wall clock; from
+    /proc/<task>/schedstat, None without one."""
+    try:
+        return int((PROC / task / "schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _tree_seconds(roots: set[int]) -> float:
     """utime + stime of ``roots`` and every live descendant, in seconds."""
     stats = process_stats()

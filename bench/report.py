@@ -151,6 +151,69 @@ def _memory_lines(results: dict[str, Any]) -> list[str]:
     return out
 
 
+def _floor_cell(floor: dict[str, Any], variant: str) -> str:
+    run = floor[variant]
+    return _n(run["events_per_second"]) if run["complete"] else "NO"
+
+
+def _stream_lines(stream: dict[str, Any]) -> list[str]:
+    """Benchmark 3: the worker between the Faust floor and the raw consumer's ceiling."""
+    s = stream["summary"]
+    out = [
+        "",
+        f"3. Stream throughput: {s['records']:,} device orders pre-loaded, {s['programs']} "
+        f"programs, 1 worker, {s['rounds']} round(s)",
+        "  ev/s from the first record handled to the last, start-up excluded (worker: its first "
+        "output to its last count; Faust floor: its agent's first record to the N-th; raw: its "
+        "first record to the N-th)",
+        "  Faust floor: the worker's Faust app, one agent that only decodes and counts, the "
+        "records one at a time (each) or in batches (batch); w/floor, floor/raw: the faster",
+        f"{'round':>5} | {'worker ev/s':>11} {'from launch':>11} {'ev/cpu-s':>9} | "
+        f"{'floor each':>10} {'batch':>7} | {'raw ev/s':>9} | {'w/raw':>6} {'w/floor':>7} "
+        f"{'fl/raw':>6} | counts",
+    ]
+    for i, r in enumerate(stream["rounds"], 1):
+        w, floor = r["worker"], r["faust_floor"]
+        counted = "complete" if w["counts_match"] else f"NO ({w['counted_all_time']})"
+        out.append(
+            f"{i:>5} | {_n(w['events_per_second']):>11} "
+            f"{_n(w['events_per_second_from_launch']):>11} "
+            f"{_n(w['events_per_worker_cpu_s']):>9} | "
+            f"{_floor_cell(floor, 'each'):>10} {_floor_cell(floor, 'batch'):>7} | "
+            f"{_n(r['raw']['events_per_second']):>9} | {r['ratio']:>6.3f} "
+            f"{r['ratio_faust_floor']:>7.3f} {r['ratio_faust_floor_to_raw']:>6.3f} | {counted}"
+        )
+    out.append(
+        f"{'med':>5} | {_n(s['worker_events_per_second']):>11} "
+        f"{_n(s['worker_events_per_second_from_launch']):>11} "
+        f"{_n(s['events_per_worker_cpu_s']):>9} | "
+        f"{_n(s['faust_floor_each_events_per_second']):>10} "
+        f"{_n(s['faust_floor_batch_events_per_second']):>7} | "
+        f"{_n(s['raw_events_per_second']):>9} | {s['ratio']:>6.3f} "
+        f"{s['ratio_faust_floor']:>7.3f} {s['ratio_faust_floor_to_raw']:>6.3f} |"
+    )
+    worker_cpu = s["events_per_worker_cpu_s"]
+    out.append(
+        f"  CPU us per record (med): Faust floor each "
+        f"{_n(s['faust_floor_each_cpu_us_per_event'])}, batch "
+        f"{_n(s['faust_floor_batch_cpu_us_per_event'])} (first record to the N-th); worker "
+        f"{_n(1e6 / worker_cpu if worker_cpu else None)} (from launch)"
+    )
+    shares = [
+        f"{name} {_n(s[f'{key}_cpu_share'] * 100)}% / {_n(s[f'{key}_runqueue_wait_s'], 1)} s"
+        for name, key in (
+            ("Faust floor each", "faust_floor_each"),
+            ("batch", "faust_floor_batch"),
+            ("worker", "worker"),
+        )
+    ]
+    out.append(
+        "  share of one CPU used / seconds runnable but waiting for a CPU (med): "
+        f"{', '.join(shares[:2])} (first record to the N-th); {shares[2]} (launch to done)"
+    )
+    return out
+
+
 def table(results: dict[str, Any]) -> str:
     meta, plan = results["meta"], results["plan"]
     out = [
@@ -205,29 +268,7 @@ def table(results: dict[str, Any]) -> str:
         out += _statuses(fixed["summary"]["by_rate"], "rate", "", "/s")
     stream = results.get("stream")
     if stream:
-        s = stream["summary"]
-        out += [
-            "",
-            f"3. Stream throughput: {s['records']:,} device orders pre-loaded, {s['programs']} "
-            f"programs, 1 worker, {s['rounds']} round(s)",
-            f"{'round':>5} | {'worker ev/s':>11} {'from launch':>11} {'ev/cpu-s':>9} | "
-            f"{'raw ev/s':>9} | {'ratio':>6} | counts",
-        ]
-        for i, r in enumerate(stream["rounds"], 1):
-            w = r["worker"]
-            counted = "complete" if w["counts_match"] else f"NO ({w['counted_all_time']})"
-            out.append(
-                f"{i:>5} | {_n(w['events_per_second']):>11} "
-                f"{_n(w['events_per_second_from_launch']):>11} "
-                f"{_n(w['events_per_worker_cpu_s']):>9} | "
-                f"{_n(r['raw']['events_per_second']):>9} | {r['ratio']:>6.3f} | {counted}"
-            )
-        out.append(
-            f"{'med':>5} | {_n(s['worker_events_per_second']):>11} "
-            f"{_n(s['worker_events_per_second_from_launch']):>11} "
-            f"{_n(s['events_per_worker_cpu_s']):>9} | {_n(s['raw_events_per_second']):>9} | "
-            f"{s['ratio']:>6.3f} |"
-        )
+        out += _stream_lines(stream)
     e2e = results.get("e2e")
     if e2e:
         s = e2e["summary"]

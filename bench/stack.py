@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -135,16 +135,19 @@ class Stack:
         wait_http(child, f"http://{LOOPBACK}:{port}/healthz")
         return child, port
 
-    def start_worker(self, settings: Settings, name: str) -> tuple[Child, int]:
-        """``python -m streams`` with its web server on a free port; returns it and the port
-        once /metrics answers (the counts may still be recovering)."""
+    def start_worker(
+        self, settings: Settings, name: str, module: Sequence[str] = ("streams",)
+    ) -> tuple[Child, int]:
+        """``python -m streams`` (or another Faust worker built on ``streams.app.faust_app``:
+        ``module`` and its arguments) with its web server on a free port; returns it and the
+        port once /metrics answers (the counts may still be recovering)."""
         port = free_port()
         data_dir = self.scratch / name
         streams_settings = replace(settings, streams_web_port=port)
         child = spawn(
             self._stack,
             name,
-            [sys.executable, "-m", "streams"],
+            [sys.executable, "-m", *module],
             self.env(
                 streams_settings,
                 DOCINK_STREAMS_WEB_HOST=LOOPBACK,

@@ -1,11 +1,16 @@
-"""Benchmark 3: a stream worker over pre-loaded device orders, beside a plain consumer's ceiling.
+"""Benchmark 3: a stream worker over pre-loaded device orders, beside a plain consumer's ceiling
+and the Faust floor.
 
 Each round gets a fresh topic prefix (so a fresh Faust app id, consumer group and tables):
 1. pre-load N ``device-order-created`` records, routed and encoded by the bridge's own code;
 2. the raw ceiling: a plain confluent-kafka consumer reads and Avro-decodes all N with
    ``AvroDeserializer`` (the catalog schema as reader schema); then again with the agents' own
    decoder (fastavro inline, about three times cheaper), reported beside it in the JSON;
-3. ``python -m streams`` starts; the run is complete when the worker's group has committed every
+3. the Faust floor: ``python -m bench.faust_floor`` (the worker's Faust app with one agent that
+   only decodes and counts), once per variant (one record at a time, in batches), each its own
+   consumer group; timed from the first record its agent got to the N-th it counted, by its own
+   clock (``GET /floor``), so start-up is excluded, as from the worker's figure;
+4. ``python -m streams`` starts; the run is complete when the worker's group has committed every
    input record and every routed record. Processing time is taken from the records the worker
    wrote (Kafka timestamps): the first routed or enriched record to the last count published.
    The counts are then checked against N through the worker's web view.
@@ -39,6 +44,9 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from bench import bodies, memory
+from bench.cpu import runqueue_wait_seconds
+from bench.faust_floor import PAGE as FLOOR_PAGE
+from bench.faust_floor import VARIANTS as FLOOR_VARIANTS
 from bench.procs import http_get
 from bench.profile import Profile
 from bench.stack import LOOPBACK, Stack
@@ -287,6 +295,7 @@ def worker_run(
         complete = routed_total is not None and done_routed >= routed_total
         profiled = profile.finish() if profile else None
         cpu = _cpu_seconds(worker.process.pid)
+        waited = runqueue_wait_seconds(str(worker.process.pid))
         meter.stop()
         peaks = meter.report()["worker"]
         counted = _sum_counts(port, plan.programs) if complete else None
@@ -304,6 +313,7 @@ def worker_run(
                 "events_per_second_from_launch": 0.0,
                 "processing_s": None,
                 "worker_cpu_s": cpu,
+                "worker_runqueue_wait_s": waited,
                 "events_per_worker_cpu_s": None,
                 "memory": peaks,
                 "profile": profiled,
@@ -329,10 +339,98 @@ def worker_run(
         "events_per_second": plan.records / processing if processing > 0 else 0.0,
         "events_per_second_from_launch": plan.records / (last_count - launched_wall),
         "worker_cpu_s": cpu,
+        # (its main thread, from launch until the run was seen complete)
+        "worker_runqueue_wait_s": None if waited is None else round(waited, 3),
+        "worker_cpu_share": cpu / complete_after if cpu else None,
         "events_per_worker_cpu_s": plan.records / cpu if cpu else None,
         "memory": peaks,
         "profile": profiled,
     }
+
+
+def floor_figures(tally: dict[str, Any], launched_wall: float) -> dict[str, Any]:
+    """A Faust floor's figures from its ``/floor`` answer: records per second from its first
+    record to the last (start-up excluded) and from launch, and its CPU per record over the
+    same span as the first: per record, as a share of one CPU, and the seconds it was runnable
+    but waiting for a CPU (other processes' load)."""
+    first, done, records = tally["first"], tally["done"], tally["expected"]
+    if not done:
+        return {
+            "complete": False,
+            "counted": tally["counted"],
+            "processing_s": None,
+            "events_per_second": 0.0,
+            "events_per_second_from_launch": 0.0,
+            "cpu_us_per_event": None,
+            "cpu_share": None,
+            "runqueue_wait_s": None,
+        }
+    seconds, cpu = done["wall"] - first["wall"], done["cpu"] - first["cpu"]
+    waited = (
+        None if None in (done["waiting"], first["waiting"]) else done["waiting"] - first["waiting"]
+    )
+    return {
+        "complete": True,
+        "counted": tally["counted"],
+        "first_after_launch_s": round(first["wall"] - launched_wall, 2),
+        "processing_s": round(seconds, 3),
+        "events_per_second": records / seconds if seconds > 0 else 0.0,
+        "events_per_second_from_launch": records / (done["wall"] - launched_wall),
+        "cpu_s": round(cpu, 3),
+        "cpu_us_per_event": cpu / records * 1e6,
+        "cpu_share": cpu / seconds if seconds > 0 else None,
+        "runqueue_wait_s": None if waited is None else round(waited, 3),
+    }
+
+
+def floor_run(
+    stack: Stack, settings: Settings, plan: StreamPlan, variant: str, name: str
+) -> dict[str, Any]:
+    """Start a Faust floor on the pre-loaded prefix; wait until it counted every record."""
+    launched_wall, launched = time.time(), time.monotonic()
+    floor, port = stack.start_worker(
+        settings, name, ("bench.faust_floor", variant, str(plan.records))
+    )
+    while True:
+        if not floor.alive:
+            raise RuntimeError(f"{name} exited; log {floor.log}:\n{floor.log_tail()}")
+        status, body = http_get(f"http://{LOOPBACK}:{port}{FLOOR_PAGE}", timeout=10)
+        if status != 200:
+            raise RuntimeError(f"{name} answered {status} on {FLOOR_PAGE}; log {floor.log}")
+        tally = json.loads(body)
+        if tally["done"] or time.monotonic() - launched >= plan.timeout:
+            break
+        time.sleep(POLL_SECONDS)
+    cpu = _cpu_seconds(floor.process.pid)
+    floor.stop(WORKER_STOP_SECONDS)
+    return {**floor_figures(tally, launched_wall), "cpu_s_from_launch": cpu}
+
+
+def faust_floor(
+    stack: Stack, settings: Settings, plan: StreamPlan, r: int, progress: Callable[[str], None]
+) -> dict[str, Any]:
+    """Each variant of the Faust floor, one after the other; the faster is the floor."""
+    found: dict[str, Any] = {}
+    for variant in FLOOR_VARIANTS:
+        found[variant] = run = floor_run(stack, settings, plan, variant, f"floor-{variant}-s{r}")
+        progress(
+            f"round {r + 1}: Faust floor ({variant}) "
+            + (
+                f"{run['events_per_second']:,.0f} events/s, "
+                f"{run['cpu_us_per_event']:.0f} us CPU per record"
+                if run["complete"]
+                else f"NOT complete after {plan.timeout:.0f}s: {run['counted']:,} counted"
+            )
+        )
+    return {
+        **found,
+        "complete": all(run["complete"] for run in found.values()),
+        "events_per_second": max(run["events_per_second"] for run in found.values()),
+    }
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
 
 
 def _sum_counts(port: int, programs: int) -> int:
@@ -349,7 +447,7 @@ def _sum_counts(port: int, programs: int) -> int:
 
 
 def run(stack: Stack, plan: StreamPlan, progress: Callable[[str], None]) -> dict[str, Any]:
-    """``plan.rounds`` rounds: pre-load, raw ceiling, worker."""
+    """``plan.rounds`` rounds: pre-load, raw ceiling, Faust floor, worker."""
     fingerprint_key = stack.settings("k").fingerprint_key
     routed = _routed(plan, seed=1, fingerprint_key=fingerprint_key)
     rounds = []
@@ -372,32 +470,31 @@ def run(stack: Stack, plan: StreamPlan, progress: Callable[[str], None]) -> dict
             f"{ceiling['events_per_second']:,.0f} events/s; + the agents' decoder "
             f"{agents_ceiling['events_per_second']:,.0f} events/s"
         )
+        floor = faust_floor(stack, settings, plan, r, progress)
         worker = worker_run(stack, settings, plan, f"worker-s{r}", progress, profile_to)
-        ratio = (
-            worker["events_per_second"] / ceiling["events_per_second"]
-            if ceiling["events_per_second"]
-            else 0.0
-        )
-        agents_ratio = (
-            worker["events_per_second"] / agents_ceiling["events_per_second"]
-            if agents_ceiling["events_per_second"]
-            else 0.0
-        )
+        ratio = _ratio(worker["events_per_second"], ceiling["events_per_second"])
+        agents_ratio = _ratio(worker["events_per_second"], agents_ceiling["events_per_second"])
+        floor_ratio = _ratio(worker["events_per_second"], floor["events_per_second"])
+        floor_raw_ratio = _ratio(floor["events_per_second"], ceiling["events_per_second"])
         progress(
             f"round {r + 1}: worker {worker['events_per_second']:,.0f} events/s "
             f"(processing {worker['processing_s']:.1f}s; "
             f"{worker['events_per_second_from_launch']:,.0f}/s from launch; "
             f"cpu {worker['worker_cpu_s']}s), counts {worker['counted_all_time']} of "
-            f"{plan.records}, ratio {ratio:.3f} ({agents_ratio:.3f} to the agents' decoder)"
+            f"{plan.records}, ratio {ratio:.3f} ({agents_ratio:.3f} to the agents' decoder), "
+            f"{floor_ratio:.3f} to the Faust floor; Faust floor / raw {floor_raw_ratio:.3f}"
         )
         outcome = {
             "topic_prefix": settings.topic_prefix,
             "preload_s": round(seconds, 2),
             "raw": ceiling,
             "raw_agents_decoder": agents_ceiling,
+            "faust_floor": floor,
             "worker": worker,
             "ratio": ratio,
             "ratio_agents_decoder": agents_ratio,
+            "ratio_faust_floor": floor_ratio,
+            "ratio_faust_floor_to_raw": floor_raw_ratio,
         }
         if profile_to:
             profiled_round = outcome
@@ -422,9 +519,33 @@ def run(stack: Stack, plan: StreamPlan, progress: Callable[[str], None]) -> dict
                 r["raw_agents_decoder"]["events_per_second"] for r in rounds
             ),
             "ratio_agents_decoder": median(r["ratio_agents_decoder"] for r in rounds),
+            "faust_floor_complete": all(r["faust_floor"]["complete"] for r in rounds),
+            "faust_floor_events_per_second": median(
+                r["faust_floor"]["events_per_second"] for r in rounds
+            ),
+            **{
+                f"faust_floor_{variant}_{figure}": median(
+                    r["faust_floor"][variant][figure] or 0.0 for r in rounds
+                )
+                for variant in FLOOR_VARIANTS
+                for figure in (
+                    "events_per_second",
+                    "cpu_us_per_event",
+                    "cpu_share",
+                    "runqueue_wait_s",
+                )
+            },
+            "ratio_faust_floor": median(r["ratio_faust_floor"] for r in rounds),
+            "ratio_faust_floor_to_raw": median(r["ratio_faust_floor_to_raw"] for r in rounds),
             "events_per_worker_cpu_s": median(
                 r["worker"]["events_per_worker_cpu_s"] or 0.0 for r in rounds
             ),
+            **{
+                f"worker_{figure}": median(
+                    r["worker"].get(f"worker_{figure}") or 0.0 for r in rounds
+                )
+                for figure in ("cpu_share", "runqueue_wait_s")
+            },
             "memory": {"worker": memory.largest([r["worker"]["memory"] for r in rounds])},
         },
     }
