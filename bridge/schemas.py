@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka.schema_registry import Schema
+from fastavro import parse_schema
 
 from bridge.catalog import EventType
 
@@ -36,3 +37,9 @@ def schema_json(event_type: EventType) -> dict[str, Any]:
 def registry_schema(event_type: EventType) -> Schema:
     """The schema as the registry client registers and looks it up (one object for both)."""
     return Schema(schema_text(event_type), "AVRO")
+
+
+@cache
+def parsed_schema(event_type: EventType) -> Any:
+    """The schema as fastavro reads and writes with it."""
+    return parse_schema(schema_json(event_type))

@@ -14,25 +14,22 @@ import io
 import itertools
 import json
 import logging
-import struct
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from confluent_kafka.schema_registry import SchemaRegistryClient, SchemaRegistryError
-from fastavro import parse_schema, schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_reader
 from fastavro.read import SchemaResolutionError
 
 from bridge.catalog import EventType, subject
-from bridge.codec import UNREACHABLE_ERRORS
+from bridge.codec import MAGIC_BYTE, UNREACHABLE_ERRORS, WIRE_HEADER, wire_bytes
 from bridge.errors import RegistryUnavailable
-from bridge.schemas import registry_schema, schema_json
+from bridge.schemas import parsed_schema, registry_schema
 
 logger = logging.getLogger(__name__)
 
 K = TypeVar("K")
 V = TypeVar("V")
-WIRE_HEADER = struct.Struct(">bI")
-MAGIC_BYTE = 0
 RETRY_BACKOFF_SECONDS = (0.5, 1, 2, 5)
 DECODE_ERRORS = (
     ValueError, TypeError, EOFError, IndexError, KeyError, SchemaResolutionError,
@@ -52,7 +49,6 @@ class StreamCodec:
         self._topic_prefix = topic_prefix
         self._writers: dict[int, Any] = {}  # parsed writer schema by id
         self._ids: dict[EventType, int] = {}  # registered id of each output type
-        self._parsed: dict[EventType, Any] = {}  # parsed catalog schema by type
 
     async def decode(self, event_type: EventType, value: bytes | None) -> dict[str, Any]:
         """The record in ``value``, read with ``event_type``'s schema; ``Undecodable`` if not."""
@@ -67,7 +63,7 @@ class StreamCodec:
             )
             payload = io.BytesIO(value)
             payload.seek(WIRE_HEADER.size)
-            return schemaless_reader(payload, writer, self._schema(event_type))
+            return schemaless_reader(payload, writer, parsed_schema(event_type))
         except DECODE_ERRORS as exc:
             raise Undecodable(f"not a {event_type.name} record: {type(exc).__name__}") from exc
 
@@ -76,15 +72,7 @@ class StreamCodec:
         schema_id = self._ids.get(event_type)
         if schema_id is None:  # (an id may be 0)
             schema_id = await self._cached(self._ids, event_type, self._registered_id)
-        out = io.BytesIO()
-        out.write(WIRE_HEADER.pack(MAGIC_BYTE, schema_id))
-        schemaless_writer(out, self._schema(event_type), record)
-        return out.getvalue()
-
-    def _schema(self, event_type: EventType) -> Any:
-        if event_type not in self._parsed:
-            self._parsed[event_type] = parse_schema(schema_json(event_type))
-        return self._parsed[event_type]
+        return wire_bytes(schema_id, event_type, record)
 
     def _writer_schema(self, schema_id: int) -> Any:
         return parse_schema(json.loads(self._registry.get_schema(schema_id).schema_str))

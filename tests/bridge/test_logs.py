@@ -34,7 +34,10 @@ def lines(stream: io.StringIO) -> list[dict]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-def test_request_lines_are_json_with_request_and_event_ids(captured, client, device_order_created):
+def test_request_lines_are_json_with_request_and_event_ids(
+    captured, caplog, client, device_order_created
+):
+    caplog.set_level(logging.DEBUG)  # one line per published event, at DEBUG
     response = client.post(
         "/webhooks/docink", json=device_order_created, headers={**AUTH, HEADER: "req-42.a:b_c"}
     )
@@ -43,9 +46,15 @@ def test_request_lines_are_json_with_request_and_event_ids(captured, client, dev
     [published] = [line for line in lines(captured) if line["message"].startswith("published")]
     assert published["request_id"] == "req-42.a:b_c"
     assert published["event_id"] == response.json["event_id"]
-    assert published["level"] == "INFO" and published["logger"] == "bridge.ingest"
+    assert published["level"] == "DEBUG" and published["logger"] == "bridge.ingest"
     assert isinstance(published["process"], int)
     assert published["timestamp"].endswith("+00:00")
+
+
+def test_no_line_per_published_event_at_info(captured, client, device_order_created):
+    response = client.post("/webhooks/docink", json=device_order_created, headers=AUTH)
+    assert response.status_code == 202
+    assert not [line for line in lines(captured) if line["message"].startswith("published")]
 
 
 def test_ids_are_unbound_after_the_request(captured, client, device_order_created):

@@ -51,6 +51,7 @@ def served(live_settings: Settings, tmp_path: Path) -> Iterator[Served]:
         MULTIPROC_DIR_ENV: None,  # docink serve makes a fresh one
         "DOCINK_RATE_LIMIT_GLOBAL": "off",
         "DOCINK_RATE_LIMIT_PER_ORG": "off",
+        "DOCINK_LOG_LEVEL": "DEBUG",  # a "published" line per event tells which worker took it
     }
     with served_bridge(live_settings, log, workers=WORKERS, threads=8, env=env) as base:
         yield Served(base, log)
