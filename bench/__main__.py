@@ -145,10 +145,14 @@ def main(argv: list[str] | None = None) -> int:
                 settings = stack.provision(stack.settings("h"))
                 bridge, bridge_port = stack.start_bridge(settings, model)
                 ceiling, ceiling_port = stack.start_ceiling(model)
+                waiting, waiting_port = stack.start_ceiling(
+                    model, "waiting", "bench.ceiling:waiting_app"
+                )
                 ports = {"bridge": bridge_port, "ceiling": ceiling_port}
                 cpu_roots = {
                     "bridge": {"bridge": bridge.process.pid, "kafka": stack.kafka.pid},
                     "ceiling": {"ceiling": ceiling.process.pid, "kafka": stack.kafka.pid},
+                    "waiting": {"waiting": waiting.process.pid, "kafka": stack.kafka.pid},
                 }
 
                 def profile_bridge() -> Any:
@@ -159,14 +163,17 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     return recording.finish
 
-                progress(f"bridge on :{ports['bridge']}, ceiling on :{ports['ceiling']}")
+                progress(
+                    f"bridge on :{bridge_port}, ceiling on :{ceiling_port}, "
+                    f"waiting ceiling on :{waiting_port}"
+                )
                 templates = mix.write_templates(log_dir / "templates.txt")
                 memory_roots = {"bridge": bridge.process.pid, "ceiling": ceiling.process.pid}
                 with memory.MemoryMeter(memory_roots) as meter:
                     if "http" in phases:
                         results["http_closed_loop"] = http.closed_loop(
-                            plan, ports, templates, stack.secret, numbers, progress,
-                            profile_bridge if profile_dir else None, cpu_roots,
+                            plan, {**ports, "waiting": waiting_port}, templates, stack.secret,
+                            numbers, progress, profile_bridge if profile_dir else None, cpu_roots,
                         )  # fmt: skip
                     if "rates" in phases:
                         results["http_fixed_rate"] = http.fixed_rates(

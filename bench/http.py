@@ -129,10 +129,21 @@ def _add_statuses(counts: Iterable[dict[str, int]]) -> dict[str, int]:
     return total
 
 
+def _ratios(runs: dict[str, list[dict[str, Any]]], numerator: str, denominator: str) -> list[float]:
+    """Round by round, 2xx/s of ``numerator`` over ``denominator``'s."""
+    return [
+        a["ok_per_second"] / b["ok_per_second"] if b["ok_per_second"] else 0.0
+        for a, b in zip(runs[numerator], runs[denominator], strict=True)
+    ]
+
+
 def _closed_summary(plan: HttpPlan, rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians by concurrency, and the peak ratios: bridge / ceiling (the target) and, when the
+    waiting ceiling ran, bridge / waiting and waiting / ceiling."""
+    names = list(rounds[0])
     rows = []
     for c in plan.concurrencies:
-        runs = {name: [rnd[name][c] for rnd in rounds] for name in ("bridge", "ceiling")}
+        runs = {name: [rnd[name][c] for rnd in rounds] for name in names}
         row: dict[str, Any] = {"connections": c}
         for name, values in runs.items():
             row[name] = {
@@ -147,25 +158,32 @@ def _closed_summary(plan: HttpPlan, rounds: list[dict[str, Any]]) -> dict[str, A
                     for tree in values[0]["cpu_ms_per_answer"]
                 },
             }
-        ratios = [
-            b["ok_per_second"] / cl["ok_per_second"] if cl["ok_per_second"] else 0.0
-            for b, cl in zip(runs["bridge"], runs["ceiling"], strict=True)
-        ]
+        ratios = _ratios(runs, "bridge", "ceiling")
         row["ratio"] = median(ratios)
         row["ratio_per_round"] = ratios
+        if "waiting" in runs:
+            row["bridge_to_waiting"] = median(_ratios(runs, "bridge", "waiting"))
         rows.append(row)
 
-    def peak(rnd: dict[str, Any], name: str) -> float:
-        return max(v["ok_per_second"] for v in rnd[name].values())
-
-    peak_ratios = [peak(rnd, "bridge") / peak(rnd, "ceiling") for rnd in rounds]
-    return {
+    peaks = {
+        name: [{"ok_per_second": max(v["ok_per_second"] for v in rnd[name].values())}
+               for rnd in rounds]
+        for name in names
+    }  # fmt: skip
+    peak_ratios = _ratios(peaks, "bridge", "ceiling")
+    summary = {
         "by_connections": rows,
-        "bridge_peak_ok_per_second": median(peak(rnd, "bridge") for rnd in rounds),
-        "ceiling_peak_ok_per_second": median(peak(rnd, "ceiling") for rnd in rounds),
+        **{
+            f"{name}_peak_ok_per_second": median(p["ok_per_second"] for p in peaks[name])
+            for name in names
+        },
         "peak_ratio": median(peak_ratios),
         "peak_ratio_per_round": peak_ratios,
     }
+    if "waiting" in peaks:
+        summary["bridge_to_waiting_peak_ratio"] = median(_ratios(peaks, "bridge", "waiting"))
+        summary["waiting_to_ceiling_peak_ratio"] = median(_ratios(peaks, "waiting", "ceiling"))
+    return summary
 
 
 def fixed_rates(

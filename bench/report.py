@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bench.ceiling import WAIT_SECONDS
 from bench.profile import render as render_profile
 
 RATIO_TARGET = 0.7
@@ -15,6 +16,7 @@ WORKER_TARGET = 10_000.0
 WORKER_RATIO_TARGET = 0.2
 E2E_RATE = 500.0
 E2E_P99_TARGET_MS = 1000.0
+TARGETS = ("bridge", "ceiling", "waiting")  # HTTP targets, in the order the table shows them
 
 
 def _n(value: float | None, digits: int = 0) -> str:
@@ -96,18 +98,18 @@ def _statuses(rows: list[dict[str, Any]], key: str, before: str, after: str = ""
         f"{name} {before}{row[key]:g}{after}: "
         + ", ".join(f"{n} x {status}" for status, n in sorted(codes.items()))
         for row in rows
-        for name in ("bridge", "ceiling")
-        if (codes := row[name].get("non2xx_by_status"))
+        for name in TARGETS
+        if name in row and (codes := row[name].get("non2xx_by_status"))
     ]
     return ["  non-2xx answers (all rounds): " + "; ".join(seen)] if seen else []
 
 
 def _cpu_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """Where each answer's CPU went (ms per answer, by process tree), bridge and ceiling."""
+    """Where each answer's CPU went (ms per answer, by process tree), of each target."""
     lines = []
     for row in rows:
-        for name in ("bridge", "ceiling"):
-            cpu = row[name].get("cpu_ms_per_answer")
+        for name in TARGETS:
+            cpu = row.get(name, {}).get("cpu_ms_per_answer")
             if cpu:
                 parts = "  ".join(f"{tree} {ms:.3f}" for tree, ms in cpu.items())
                 total = sum(cpu.values())
@@ -226,24 +228,38 @@ def table(results: dict[str, Any]) -> str:
         out += [
             "",
             f"1. Bridge throughput: wrk closed loop, {plan['duration']:g}s per point, "
-            f"{plan['rounds']} rounds, only 2xx counted (ceiling: hello-world Flask, same server)",
+            f"{plan['rounds']} rounds, only 2xx counted (ceiling: hello-world Flask, same server; "
+            f"waiting: the ceiling, then a {WAIT_SECONDS * 1000:g} ms wait for another thread, "
+            f"as the bridge waits for Kafka)",
             f"{'conns':>5} | {'bridge 2xx/s':>12} {'p50 ms':>7} {'p99 ms':>7} | "
             f"{'ceiling 2xx/s':>13} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5} | "
-            f"{'non-2xx':>7} {'sock err':>8}",
+            f"{'waiting 2xx/s':>13} {'b/w':>5} | {'non-2xx':>7} {'sock err':>8}",
         ]
         for row in closed["summary"]["by_connections"]:
             b, c = row["bridge"], row["ceiling"]
+            w = row.get("waiting", {})
+            targets = [row[name] for name in TARGETS if name in row]
             out.append(
                 f"{row['connections']:>5} | {_n(b['ok_per_second']):>12} {_n(b['p50_ms'], 2):>7} "
                 f"{_n(b['p99_ms'], 2):>7} | {_n(c['ok_per_second']):>13} "
                 f"{_n(c['p50_ms'], 2):>7} {_n(c['p99_ms'], 2):>7} | {row['ratio']:>5.2f} | "
-                f"{b['non2xx'] + c['non2xx']:>7} {b['socket_errors'] + c['socket_errors']:>8}"
+                f"{_n(w.get('ok_per_second')):>13} {_n(row.get('bridge_to_waiting'), 2):>5} | "
+                f"{sum(t['non2xx'] for t in targets):>7} "
+                f"{sum(t['socket_errors'] for t in targets):>8}"
             )
         s = closed["summary"]
         out.append(
             f" peak | {_n(s['bridge_peak_ok_per_second']):>12} {'':>15} | "
-            f"{_n(s['ceiling_peak_ok_per_second']):>13} {'':>15} | {s['peak_ratio']:>5.2f} |"
+            f"{_n(s['ceiling_peak_ok_per_second']):>13} {'':>15} | {s['peak_ratio']:>5.2f} | "
+            f"{_n(s.get('waiting_peak_ok_per_second')):>13} "
+            f"{_n(s.get('bridge_to_waiting_peak_ratio'), 2):>5} |"
         )
+        if "waiting_to_ceiling_peak_ratio" in s:
+            out.append(
+                f"  waiting / ceiling peak {s['waiting_to_ceiling_peak_ratio']:.2f}: what waiting "
+                f"for a report from another thread costs the server model, with no work of the "
+                f"bridge's"
+            )
         out += _statuses(closed["summary"]["by_connections"], "connections", "c=")
         out += _cpu_lines(closed["summary"]["by_connections"])
     fixed = results.get("http_fixed_rate")

@@ -119,16 +119,18 @@ class Stack:
         wait_http(child, f"http://{LOOPBACK}:{port}/healthz")
         return child, port
 
-    def start_ceiling(self, model: ServerModel) -> tuple[Child, int]:
-        """The hello-world app under the same granian command line as ``docink serve``;
-        returns it and the port once /healthz answers."""
+    def start_ceiling(
+        self, model: ServerModel, name: str = "ceiling", target: str = "bench.ceiling:app"
+    ) -> tuple[Child, int]:
+        """A ceiling app (``bench.ceiling``) under the same granian command line as
+        ``docink serve``; returns it and the port once /healthz answers."""
         port = free_port()
         child = spawn(
             self._stack,
-            "ceiling",
+            name,
             [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", LOOPBACK,
              "--port", str(port), "--workers", str(model.workers),
-             "--blocking-threads", str(model.threads), "--no-access-log", "bench.ceiling:app"],
+             "--blocking-threads", str(model.threads), "--no-access-log", target],
             {**os.environ},
             self.log_dir,
         )  # fmt: skip
