@@ -4,13 +4,14 @@ shared secret."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field, replace
 
 import pytest
 
 from bridge.app import create_app
-from bridge.errors import ConfigError
-from bridge.in_flight import InFlightBound
+from bridge.errors import ConfigError, Overloaded
+from bridge.in_flight import SLOT_WAIT_SECONDS, InFlightBound
 from bridge.publisher import Delivered, Headers
 from bridge.rate_limits import RequestRateLimits
 from bridge.settings import Settings
@@ -86,7 +87,7 @@ class BlockingPublisher:
         self.release.set()
 
 
-def test_requests_beyond_the_in_flight_bound_get_503_at_once(
+def test_requests_beyond_the_in_flight_bound_get_503_after_a_short_wait(
     settings, registry, device_order_created
 ):
     slow = BlockingPublisher()
@@ -104,9 +105,11 @@ def test_requests_beyond_the_in_flight_bound_get_503_at_once(
         holder.start()
     for _ in holders:
         assert slow.waiting.acquire(timeout=5)
+    started = time.monotonic()
     response = app.test_client().post(
         "/webhooks/docink", json=order(device_order_created, 1, 3), headers=AUTH
     )
+    assert SLOT_WAIT_SECONDS <= time.monotonic() - started < 1
     assert response.status_code == 503
     assert response.json["error"] == "overloaded"
     assert response.headers["Retry-After"] == str(settings.retry_after_seconds)
@@ -114,6 +117,31 @@ def test_requests_beyond_the_in_flight_bound_get_503_at_once(
     for holder in holders:
         holder.join(10)
     assert answers == [202, 202]
+
+
+def test_a_slot_freed_within_the_wait_is_taken():
+    bound = InFlightBound(1, wait_seconds=5)
+    taken = threading.Event()
+    done = threading.Event()
+
+    def hold() -> None:
+        with bound.slot():
+            taken.set()
+            time.sleep(0.1)
+        done.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(5)
+    with bound.slot():  # waits for the holder's slot rather than being refused
+        assert done.is_set()
+    holder.join(5)
+
+
+def test_a_slot_not_freed_within_the_wait_is_refused():
+    bound = InFlightBound(1, wait_seconds=0.01)
+    with bound.slot(), pytest.raises(Overloaded), bound.slot():
+        pass
 
 
 def test_in_flight_slots_are_returned_after_errors():
