@@ -192,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
                 )  # fmt: skip
         if "e2e" in phases:
             with stack.phase():
+                traced = Mix.traced(args.bot_installations_per_10)
                 results["e2e"] = e2e.run(
-                    stack, model, mix, numbers, args.e2e_samples, args.e2e_rate, progress
+                    stack, model, traced, numbers, args.e2e_samples, args.e2e_rate, progress
                 )
         progress("stopping ...")
     results["meta"]["loadavg_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())

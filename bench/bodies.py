@@ -51,18 +51,25 @@ def _template(body: dict[str, Any]) -> str:
     return text
 
 
-def device_order_template(directory: Path | None = None) -> str:
+def device_order_template(directory: Path | None = None, own_program: bool = False) -> str:
+    """A device order; with ``own_program`` its RPM program uuid is ``@N@`` too, so each order
+    is the first of its program and shows as a new key on the counts topic."""
     body = load_fixture(DEVICE_ORDER, directory)
     body["org_uuid"] = _ORG_SENTINEL
     body["payload"]["uuid"] = _N_SENTINEL
+    if own_program:
+        body["payload"]["patient_rpm_program_uuid"] = _N_SENTINEL
     return _template(body)
 
 
-def bot_installation_template(directory: Path | None = None) -> str:
+def bot_installation_template(directory: Path | None = None, token: bool = True) -> str:
+    """A bot installation; without ``token`` it raises a ``bot_install_without_token`` alert."""
     body = load_fixture(BOT_INSTALLATION, directory)
     body["org_uuid"] = _ORG_SENTINEL
     body["payload"]["org_uuid"] = _ORG_SENTINEL
     body["payload"]["installed_by"]["uuid"] = _N_SENTINEL
+    if not token:
+        del body["payload"]["token"]
     return _template(body)
 
 
@@ -76,11 +83,22 @@ class Mix:
     @classmethod
     def webhooks(cls, bot_installations_per_10: int, directory: Path | None = None) -> Mix:
         """Device orders, with ``bot_installations_per_10`` bot installations in every 10."""
-        bots = max(0, min(10, bot_installations_per_10))
         templates = (device_order_template(directory), bot_installation_template(directory))
-        # Spread the bot installations over the ten slots.
-        schedule = tuple(1 if bots and (i * bots) % 10 < bots else 0 for i in range(10))
-        return cls(templates, schedule)
+        return cls(templates, _schedule(bot_installations_per_10))
+
+    @classmethod
+    def traced(cls, bot_installations_per_10: int, directory: Path | None = None) -> Mix:
+        """As ``webhooks``, but each device order has a program of its own and no bot
+        installation has a token: each webhook shows downstream as a record of its own (a new
+        count key, an alert)."""
+        templates = (
+            device_order_template(directory, own_program=True),
+            bot_installation_template(directory, token=False),
+        )
+        return cls(templates, _schedule(bot_installations_per_10))
+
+    def is_bot_installation(self, n: int) -> bool:
+        return self.schedule[n % len(self.schedule)] == 1
 
     def render(self, n: int) -> bytes:
         """The ``n``-th body of the mix (as the Lua script renders it)."""
@@ -91,6 +109,12 @@ class Mix:
         """One line per schedule slot, for the wrk script."""
         path.write_text("".join(self.templates[i] + "\n" for i in self.schedule))
         return path
+
+
+def _schedule(bot_installations_per_10: int) -> tuple[int, ...]:
+    """Ten slots, the bot installations (1) spread among the device orders (0)."""
+    bots = max(0, min(10, bot_installations_per_10))
+    return tuple(1 if bots and (i * bots) % 10 < bots else 0 for i in range(10))
 
 
 def render(template: str, n: int) -> bytes:

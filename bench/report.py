@@ -16,6 +16,11 @@ WORKER_TARGET = 10_000.0
 WORKER_RATIO_TARGET = 0.2
 E2E_RATE = 500.0
 E2E_P99_TARGET_MS = 1000.0
+E2E_ROWS = {
+    "alert": "  alert (bot installations)",
+    "count": "  count key (device orders)",
+    "enriched": "  enriched record (all)",
+}
 TARGETS = ("bridge", "ceiling", "waiting")  # HTTP targets, in the order the table shows them
 
 
@@ -84,7 +89,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         complete = s["not_accepted"] == 0 and s["missing"] == 0
         found.append(
             {
-                "target": f"end to end p99 < {E2E_P99_TARGET_MS:,.0f} ms at {E2E_RATE:g}/s",
+                "target": f"POST->alert/count p99 < {E2E_P99_TARGET_MS:,.0f} ms at {E2E_RATE:g}/s",
                 "value": round(s["p99_ms"], 1),
                 "met": complete and s["rate"] >= E2E_RATE and s["p99_ms"] < E2E_P99_TARGET_MS,
             }
@@ -290,14 +295,23 @@ def table(results: dict[str, Any]) -> str:
         s = e2e["summary"]
         out += [
             "",
-            f"4. End-to-end: POST (open loop, from its due time) -> record on "
-            f"<prefix>.events.enriched, {s['samples']} webhooks at {s['rate']:g}/s "
-            f"(achieved {_n(s['achieved_rate'])}/s)",
-            f"p50 {_n(s['p50_ms'], 1)} ms   p99 {_n(s['p99_ms'], 1)} ms   "
-            f"max {_n(s['max_ms'], 1)} ms   (POST->202 p50 {_n(s['post_to_202_p50_ms'], 1)} ms, "
-            f"p99 {_n(s['post_to_202_p99_ms'], 1)} ms)   not accepted {s['not_accepted']}   "
-            f"missing {s['missing']}",
+            f"4. End-to-end: POST (open loop, from its due time) -> what it becomes downstream, "
+            f"{s['samples']} webhooks at {s['rate']:g}/s (achieved {_n(s['achieved_rate'])}/s); "
+            f"each device order has a program of its own, no bot installation a token",
+            f"{'record':<34} | {'arrived':>7} {'missing':>7} | {'p50 ms':>7} {'p99 ms':>8} "
+            f"{'max ms':>8}",
         ]
+        rows = [("alert or count (the target)", s)]
+        rows += [(E2E_ROWS[kind], row) for kind, row in s.get("by_topic", {}).items()]
+        for label, row in rows:
+            out.append(
+                f"{label:<34} | {row['arrived']:>7} {row['missing']:>7} | "
+                f"{_n(row['p50_ms'], 1):>7} {_n(row['p99_ms'], 1):>8} {_n(row['max_ms'], 1):>8}"
+            )
+        out.append(
+            f"POST->202 p50 {_n(s['post_to_202_p50_ms'], 1)} ms, "
+            f"p99 {_n(s['post_to_202_p99_ms'], 1)} ms; not accepted {s['not_accepted']}"
+        )
     out += _memory_lines(results)
     profiled = [
         ("bridge (granian workers, wrk at top concurrency)", closed and closed.get("profiled_run")),
