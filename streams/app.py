@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -24,12 +23,15 @@ from bridge.catalog import (
 from bridge.codec import registry_client
 from bridge.settings import Settings
 from streams.codec import StreamCodec
+from streams.deliveries import Deliveries
 from streams.metrics import setup_metrics
 
 logger = logging.getLogger(__name__)
 
 METRICS_PREFIX = "docink_streams"
 PRODUCER_LINGER_SECONDS = 0.01
+PRODUCER_BATCH_BYTES = 256 * 1024
+CONSUMER_METADATA_MAX_AGE_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,14 @@ class Output:
 
     app: faust.App
     topic: str
+    deliveries: Deliveries = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deliveries", Deliveries(self.app, self.topic))
 
     async def send(self, key: bytes | None, value: bytes) -> None:
         sent = await self.app.producer.send(self.topic, key, value, None, None, None)
-        sent.add_done_callback(self._delivered)
-
-    def _delivered(self, sent: asyncio.Future) -> None:
-        if not sent.cancelled() and (exc := sent.exception()) is not None:
-            logger.error("publishing to topic=%s failed: %s", self.topic, type(exc).__name__)
+        self.deliveries.add(sent)
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,15 @@ def faust_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         # Faust's default (0) sends each output and changelog record in a request of its own.
         producer_linger=PRODUCER_LINGER_SECONDS,
+        # aiokafka's 16 KiB batch holds a few dozen records; a send waits while its partition's
+        # batch is full. Larger batches: fewer produce requests and per-batch completions.
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
+        producer_compression_type="lz4",  # as the bridge's producer
         stream_recovery_delay=0.0,
+        # The agents' internal topics are created as the worker starts, just before it joins
+        # its group; where the broker's metadata does not show one yet, the group is assigned
+        # without it, and only a metadata refresh (aiokafka: every 5 minutes) makes it rejoin.
+        consumer_metadata_max_age_ms=CONSUMER_METADATA_MAX_AGE_MS,
     )
     # Its own registry: several apps in one process (tests) must not collide on metric names.
     setup_metrics(app, CollectorRegistry(), METRICS_PREFIX)

@@ -8,8 +8,7 @@ committed (at-least-once), as with one event at a time.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 import faust
@@ -26,15 +25,21 @@ BATCH_MAX = 1000
 BATCH_WITHIN = 0.02
 
 
-@contextmanager
-def current(event: faust.EventT) -> Iterator[None]:
+class current:  # (named as the function it replaces: ``with current(event):``)
     """``event`` as Faust's current event, as while a stream iterates: table reads and writes
-    use its partition (a batch handed to an agent has no current event)."""
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
+    use its partition (a batch handed to an agent has no current event). A class rather than
+    a generator: it runs for every event and every table write."""
+
+    __slots__ = ("_event", "_token")
+
+    def __init__(self, event: faust.EventT) -> None:
+        self._event = event
+
+    def __enter__(self) -> None:
+        self._token = _current_event.set(weakref.ref(self._event))
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current_event.reset(self._token)
 
 
 async def each(

@@ -48,6 +48,8 @@ class StreamCodec:
         self._registry = registry
         self._topic_prefix = topic_prefix
         self._writers: dict[int, Any] = {}  # parsed writer schema by id
+        # (writer, reader) by writer schema id and catalog type; reader None: the same schema
+        self._schemas: dict[tuple[int, EventType], tuple[Any, Any]] = {}
         self._ids: dict[EventType, int] = {}  # registered id of each output type
 
     async def decode(self, event_type: EventType, value: bytes | None) -> dict[str, Any]:
@@ -58,12 +60,16 @@ class StreamCodec:
         if magic != MAGIC_BYTE:
             raise Undecodable("not Confluent wire format: bad magic byte")
         try:
-            writer = self._writers.get(schema_id) or await self._cached(
-                self._writers, schema_id, self._writer_schema
-            )
+            schemas = self._schemas.get((schema_id, event_type))
+            if schemas is None:
+                writer = await self._cached(self._writers, schema_id, self._writer_schema)
+                reader = parsed_schema(event_type)
+                # fastavro compares the two on every record to skip resolving equal schemas
+                schemas = (writer, None if writer == reader else reader)
+                self._schemas[(schema_id, event_type)] = schemas
             payload = io.BytesIO(value)
             payload.seek(WIRE_HEADER.size)
-            return schemaless_reader(payload, writer, parsed_schema(event_type))
+            return schemaless_reader(payload, *schemas)
         except DECODE_ERRORS as exc:
             raise Undecodable(f"not a {event_type.name} record: {type(exc).__name__}") from exc
 

@@ -75,16 +75,22 @@ def apply_change(
 
 
 def add_deltas(counts: dict[str, Any] | None, deltas: list[tuple[str, int]]) -> dict[str, Any]:
-    """A program's counts ``{"all": n, "days": {day: n}}`` after ``deltas``."""
+    """A program's counts ``{"all": n, "days": {day: n}}`` after ``deltas``.
+
+    Counts made here keep only recent days, so only a day they did not have can change which
+    days are kept.
+    """
     counts = counts or {ALL_TIME: 0, "days": {}}
     days = dict(counts["days"])
     total = counts[ALL_TIME]
+    new_day = False
     for window, delta in deltas:
         if window == ALL_TIME:
             total += delta
         else:
+            new_day = new_day or window not in days
             days[window] = days.get(window, 0) + delta
-    if days:
+    if new_day:
         newest = max(days)
         oldest_kept = (datetime.fromisoformat(newest) - DAILY_COUNTS_KEPT * DAY).date()
         days = {day: n for day, n in days.items() if day > oldest_kept.isoformat()}

@@ -24,6 +24,7 @@ from streams.app import Streams
 from streams.batches import batch_agent, each
 from streams.enrichment import enriched_record, millis
 from streams.rpm import OrderRouting
+from streams.tables import FastTable
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,12 @@ ENRICHING = "enrich_events"
 BOT_INSTALLATION = lookup("bot-installation")
 # Redeliveries within this window are recognized by event id (DocInk and bridge retries).
 SEEN_EVENTS_EXPIRY = timedelta(days=7)
+SEEN_EVENTS_EXPIRY_MS = int(SEEN_EVENTS_EXPIRY.total_seconds() * 1000)
 
 
 def is_duplicate(first_seen_ms: int | None, now_ms: int) -> bool:
     """Whether an event id first seen at ``first_seen_ms`` is, at ``now_ms``, a redelivery."""
-    expiry_ms = int(SEEN_EVENTS_EXPIRY.total_seconds() * 1000)
-    return first_seen_ms is not None and now_ms - first_seen_ms < expiry_ms
+    return first_seen_ms is not None and now_ms - first_seen_ms < SEEN_EVENTS_EXPIRY_MS
 
 
 def register(
@@ -45,8 +46,8 @@ def register(
     """Register ``enrich_events`` on ``streams.app``."""
     app = streams.app
     # Keyed by event id / org uuid within the bridge topics' partitions (all keyed by org).
-    seen_events = app.Table("seen_events", key_type=str, value_type=int)
-    org_names = app.Table("org_names", key_type=str, value_type=str)
+    seen_events = FastTable(app, app.Table("seen_events", key_type=str, value_type=int))
+    org_names = FastTable(app, app.Table("org_names", key_type=str, value_type=str))
 
     async def enrich(event: faust.EventT, routed: OrderRouting) -> None:
         event_type, record = await streams.decode(event)
@@ -55,13 +56,14 @@ def register(
         routed.add(event_type, record)
         topic = event.message.topic
         now = datetime.now(UTC)
+        now_ms = millis(now)
         event_id = record["event_id"]
-        if is_duplicate(seen_events.get(event_id), millis(now)):
+        if is_duplicate(seen_events.get(event_id), now_ms):
             logger.info("duplicate event_id=%s topic=%s skipped", event_id, topic)
             return
         org = str(record["org_uuid"]) if record.get("org_uuid") is not None else None
         if event_type is BOT_INSTALLATION and org and record["payload"].get("org_name"):
-            org_names[org] = record["payload"]["org_name"]
+            await org_names.set(org, record["payload"]["org_name"], event.message.partition)
         org_name = org_names.get(org) if org else None
 
         enriched = enriched_record(record, event_type, topic, org_name)
@@ -80,7 +82,7 @@ def register(
                 "event_time_ms": millis(record["event_time"]) if record.get("event_time") else None,
             }
             await unknown_names.send(key=name, value=json.dumps(seen).encode())
-        seen_events[event_id] = millis(now)
+        await seen_events.set(event_id, now_ms, event.message.partition)
 
     async def enrich_batch(events: Sequence[faust.EventT]) -> None:
         routed = routing()

@@ -28,6 +28,7 @@ from streams.counting import (
     order_change,
     window_of_day,
 )
+from streams.tables import FastTable
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +85,9 @@ def register(streams: Streams) -> Callable[[], OrderRouting]:
         key_serializer="raw", value_serializer="raw", internal=True,
     )  # fmt: skip
     # Both keyed within by_program's partitions: an order's changes all carry its program.
-    orders = app.Table("device_orders", key_type=str)
-    counts = app.Table("rpm_program_device_orders", key_type=str)
+    orders = FastTable(app, app.Table("device_orders", key_type=str))
+    counts_table = app.Table("rpm_program_device_orders", key_type=str)
+    counts = FastTable(app, counts_table)
 
     async def count(events: Sequence[faust.EventT]) -> None:
         tally: Tally[faust.EventT] = Tally(orders.get, counts.get)
@@ -99,7 +101,7 @@ def register(streams: Streams) -> Callable[[], OrderRouting]:
         for table, written in ((orders, tally.states), (counts, tally.counts)):
             for key, (value, event) in written.items():
                 with current(event):  # in the partition its change was read from
-                    table[key] = value
+                    await table.set(key, value, event.message.partition)
         now = datetime.now(UTC)
         for program, windows in tally.published.items():
             for window, value in windows.items():
@@ -123,11 +125,13 @@ def register(streams: Streams) -> Callable[[], OrderRouting]:
     class DeviceOrdersView(View):
         """All-time and today's device orders of one RPM program."""
 
-        @app.table_route(table=counts, match_info="uuid")
+        @app.table_route(table=counts_table, match_info="uuid")
         async def get(self, request: Request, uuid: str) -> Response:
             if not uuid.isdigit():
                 return self.json({"error": "not_found", "message": "no such program"}, status=404)
-            return self.json(device_orders_view(int(uuid), counts.get(uuid), datetime.now(UTC)))
+            return self.json(
+                device_orders_view(int(uuid), counts_table.get(uuid), datetime.now(UTC))
+            )
 
     def routing() -> OrderRouting:
         name = by_program.get_topic_name()

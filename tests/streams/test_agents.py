@@ -16,6 +16,7 @@ from bridge.settings import Settings
 from streams.app import Output, Streams, create_app, written_topics
 from streams.counting import CREATED, DELETED, OrderChange
 from streams.rpm import COUNTS_WITHIN
+from streams.tables import FastTable
 
 
 @pytest.fixture
@@ -28,6 +29,13 @@ def sent() -> Iterator[mock.AsyncMock]:
     """Every output the agents publish, captured."""
     with mock.patch.object(Output, "send", new=mock.AsyncMock()) as send:
         yield send
+
+
+@pytest.fixture(autouse=True)
+def changelogs() -> Iterator[mock.AsyncMock]:
+    """Every changelog record the agents' tables write, captured (no producer here)."""
+    with mock.patch.object(FastTable, "write_changelog", new=mock.AsyncMock()) as write:
+        yield write
 
 
 def decoded(registry: SchemaRegistryClient, send: mock.AsyncMock, topic: str) -> list[dict]:

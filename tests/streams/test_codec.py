@@ -1,3 +1,5 @@
+import io
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -58,3 +60,27 @@ async def test_undecodable(codec, value, reason):
 async def test_truncated_record_is_undecodable(codec, encoded):
     with pytest.raises(Undecodable, match="not a device-order-created record"):
         await codec.decode(DEVICE_ORDER, encoded[:20])
+
+
+async def test_a_record_of_an_older_writer_schema_is_read_with_the_catalog_schema(
+    codec, registry, device_order_created
+):
+    """Equal writer and reader schemas are read without resolution; others still resolve."""
+    from confluent_kafka.schema_registry import Schema
+    from fastavro import parse_schema, schemaless_writer
+
+    from bridge.codec import MAGIC_BYTE, WIRE_HEADER
+    from bridge.schemas import schema_json
+
+    older = {**schema_json(DEVICE_ORDER)}
+    older["fields"] = [field for field in older["fields"] if field["name"] != "extra_json"]
+    schema_id = registry.register_schema(f"{TOPIC}-value", Schema(json.dumps(older), "AVRO"))
+    record = route(device_order_created, datetime.now(UTC), b"k").record
+    out = io.BytesIO()
+    out.write(WIRE_HEADER.pack(MAGIC_BYTE, schema_id))
+    schemaless_writer(out, parse_schema(older), record)
+
+    for _ in range(2):  # (the second time from the cache)
+        decoded = await codec.decode(DEVICE_ORDER, out.getvalue())
+        assert decoded["extra_json"] is None  # the reader's default
+        assert decoded["event_id"] == record["event_id"]

@@ -14,6 +14,7 @@ from flask import Flask
 
 from bridge.app import create_app
 from bridge.settings import Settings
+from streams.app import CONSUMER_METADATA_MAX_AGE_MS
 from tests import SECRET
 from tests.cluster import consume
 from tests.conftest import load_fixture
@@ -243,3 +244,42 @@ async def test_the_producer_keeps_the_metadata_of_the_topics_it_tracks(live_sett
     finally:
         await producer.stop()
     assert kept == ({0} if tracked else None)
+
+
+@pytest.mark.parametrize("max_age_ms", [300_000, CONSUMER_METADATA_MAX_AGE_MS])
+async def test_a_topic_created_just_after_the_group_joined_is_read_after_a_metadata_refresh(
+    live_settings, max_age_ms
+):
+    """Why the worker refreshes its consumer's metadata every few seconds: an internal topic
+    that the broker's metadata did not show when the group was assigned is only read once the
+    consumer sees it (aiokafka then rejoins the group)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": live_settings.bootstrap_servers})
+    known, late = (f"{live_settings.topic_prefix}-{name}" for name in ("known", "late"))
+    admin.create_topics([NewTopic(known, 1, 1)])[known].result(30)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=live_settings.bootstrap_servers,
+        group_id=f"{live_settings.topic_prefix}-group", auto_offset_reset="earliest",
+        metadata_max_age_ms=max_age_ms,
+    )  # fmt: skip
+    await consumer.start()
+    consumer.subscribe([known, late])  # as Faust subscribes, after its start
+    producer = Producer({"bootstrap.servers": live_settings.bootstrap_servers})
+    try:
+        await consumer.getmany(timeout_ms=3000)  # joined, assigned without the late topic
+        admin.create_topics([NewTopic(late, 1, 1)])[late].result(30)
+        producer.produce(late, b"1")
+        assert producer.flush(30) == 0
+        read = []
+        deadline = asyncio.get_running_loop().time() + 15
+        while not read and asyncio.get_running_loop().time() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            read = [r for tp, records in batches.items() if tp.topic == late for r in records]
+    finally:
+        await consumer.stop()
+    assert bool(read) == (max_age_ms == CONSUMER_METADATA_MAX_AGE_MS)
