@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 KINDS = {lookup("device_order_created"): CREATED, lookup("device_order_deleted"): DELETED}
 COUNTING = "count_device_orders"
 # A batch of routed changes waits this long to fill: each program's counts are then written and
-# published about once a second, however many of its orders changed.
-COUNTS_WITHIN = 1.0
+# published up to four times a second, however many of its orders changed (1 s put the p99 of a
+# webhook to its count at ~1.8 s, against the 1 s target).
+COUNTS_WITHIN = 0.25
 
 
 class OrderRouting:
