@@ -68,27 +68,37 @@ class AvroEncoder:
 
     def _schema_id(self, event_type: EventType) -> int:
         """The registered id, asked of the registry once per type (one request at a time)."""
-        name = subject(event_type.topic(self.topic_prefix))
         with self._lookup:
-            if event_type in self._ids:
-                return self._ids[event_type]
-            schema = registry_schema(event_type)
-            try:
-                if self._auto_register:
-                    schema_id = self._registry.register_schema(name, schema)
-                else:
-                    schema_id = self._registry.lookup_schema(name, schema).schema_id
-            except SchemaRegistryError as exc:
-                logger.error(
-                    "schema registry refused subject=%s status=%s code=%s; are the schemas "
-                    "registered (docink schemas register)?",
-                    name,
-                    exc.http_status_code,
-                    exc.error_code,
+            if event_type not in self._ids:
+                self._ids[event_type] = registered_id(
+                    self._registry, event_type, self.topic_prefix, self._auto_register
                 )
-                raise RegistryUnavailable("the schema registry is not ready") from exc
-            except UNREACHABLE_ERRORS as exc:
-                logger.error("schema registry unreachable: %s", type(exc).__name__)
-                raise RegistryUnavailable("the schema registry is unreachable") from exc
-            self._ids[event_type] = schema_id
-            return schema_id
+            return self._ids[event_type]
+
+
+def registered_id(
+    registry: SchemaRegistryClient,
+    event_type: EventType,
+    topic_prefix: str,
+    auto_register: bool = False,
+) -> int:
+    """The id the registry has for ``event_type``'s schema on its topic's subject (registered
+    first when ``auto_register``); ``RegistryUnavailable`` when it has none or does not answer."""
+    name = subject(event_type.topic(topic_prefix))
+    schema = registry_schema(event_type)
+    try:
+        if auto_register:
+            return registry.register_schema(name, schema)
+        return registry.lookup_schema(name, schema).schema_id
+    except SchemaRegistryError as exc:
+        logger.error(
+            "schema registry refused subject=%s status=%s code=%s; are the schemas "
+            "registered (docink schemas register)?",
+            name,
+            exc.http_status_code,
+            exc.error_code,
+        )
+        raise RegistryUnavailable("the schema registry is not ready") from exc
+    except UNREACHABLE_ERRORS as exc:
+        logger.error("schema registry unreachable: %s", type(exc).__name__)
+        raise RegistryUnavailable("the schema registry is unreachable") from exc

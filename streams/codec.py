@@ -21,10 +21,10 @@ from confluent_kafka.schema_registry import SchemaRegistryClient, SchemaRegistry
 from fastavro import parse_schema, schemaless_reader
 from fastavro.read import SchemaResolutionError
 
-from bridge.catalog import EventType, subject
-from bridge.codec import MAGIC_BYTE, UNREACHABLE_ERRORS, WIRE_HEADER, wire_bytes
+from bridge.catalog import EventType
+from bridge.codec import MAGIC_BYTE, UNREACHABLE_ERRORS, WIRE_HEADER, registered_id, wire_bytes
 from bridge.errors import RegistryUnavailable
-from bridge.schemas import parsed_schema, registry_schema
+from bridge.schemas import parsed_schema
 
 logger = logging.getLogger(__name__)
 
@@ -84,17 +84,7 @@ class StreamCodec:
         return parse_schema(json.loads(self._registry.get_schema(schema_id).schema_str))
 
     def _registered_id(self, event_type: EventType) -> int:
-        name = subject(event_type.topic(self._topic_prefix))
-        try:
-            return self._registry.lookup_schema(name, registry_schema(event_type)).schema_id
-        except SchemaRegistryError as exc:
-            logger.error(
-                "schema registry refused subject=%s status=%s; are the schemas registered "
-                "(docink schemas register)?",
-                name,
-                exc.http_status_code,
-            )
-            raise RegistryUnavailable("the schema registry is not ready") from exc
+        return registered_id(self._registry, event_type, self._topic_prefix)
 
     async def _cached(self, cache: dict[K, V], key: K, fetch: Callable[[K], V]) -> V:
         """``cache[key]``, fetched in a thread the first time, retrying while the registry is
