@@ -19,9 +19,10 @@ def normalize_event_name(name: str) -> str:
     return _SEPARATORS.sub("-", name.strip().lower()).strip("-")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EventType:
-    """One kind of DocInk event, its Avro schema file and its topic."""
+    """One kind of DocInk event, its Avro schema file and its topic. Each is one of the
+    catalog's, compared (and hashed, on every event) by identity."""
 
     name: str
     category: str

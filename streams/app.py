@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -23,8 +23,8 @@ from bridge.catalog import (
 from bridge.codec import registry_client
 from bridge.settings import Settings
 from streams.codec import StreamCodec
-from streams.deliveries import Deliveries
 from streams.metrics import setup_metrics
+from streams.producer import AgentProducer, FlushingProducer, agent_producer_config
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +36,13 @@ CONSUMER_METADATA_MAX_AGE_MS = 5_000
 
 @dataclass(frozen=True)
 class Output:
-    """A topic the agents publish to, straight to the producer (a Faust topic's channel and
-    sensors cost more than the send itself). Faust flushes the producer before it commits
-    offsets, so what a batch published reaches Kafka before the batch is committed."""
+    """A topic the agents publish to, through the agents' producer (``streams.producer``)."""
 
-    app: faust.App
+    producer: AgentProducer
     topic: str
-    deliveries: Deliveries = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "deliveries", Deliveries(self.app, self.topic))
 
     async def send(self, key: bytes | None, value: bytes) -> None:
-        sent = await self.app.producer.send(self.topic, key, value, None, None, None)
-        self.deliveries.add(sent)
+        await self.producer.send(self.topic, key, value)
 
 
 @dataclass(frozen=True)
@@ -91,10 +84,25 @@ def bridge_type(prefix: str, topic: str) -> EventType:
     return next(t for t in (*EVENT_TYPES, UNKNOWN_TYPE) if t.topic(prefix) == topic)
 
 
-def faust_app(settings: Settings) -> faust.App:
+class WorkerApp(faust.App):
+    """A Faust app whose producer's flush, before every offset commit, also flushes the agents'
+    producer."""
+
+    def __init__(self, *args: Any, agent_producer: AgentProducer, **options: Any) -> None:
+        self.agent_producer = agent_producer
+        super().__init__(*args, **options)
+
+    def _new_producer(self) -> FlushingProducer:
+        return FlushingProducer(
+            self.transport, loop=self.loop, beacon=self.beacon, agent_producer=self.agent_producer
+        )
+
+
+def faust_app(settings: Settings) -> WorkerApp:
     """A Faust app configured from ``settings``: at-least-once, topics never auto-created."""
-    app = faust.App(
+    app = WorkerApp(
         f"{settings.topic_prefix}-streams",
+        agent_producer=AgentProducer(agent_producer_config(settings)),
         broker=[f"kafka://{server}" for server in settings.bootstrap_servers.split(",")],
         store=settings.streams_store,
         datadir=settings.streams_data_dir,
@@ -111,7 +119,7 @@ def faust_app(settings: Settings) -> faust.App:
         canonical_url=settings.streams_canonical_url
         or f"http://{settings.streams_web_host}:{settings.streams_web_port}",
         producer_acks=-1,
-        # Faust's default (0) sends each output and changelog record in a request of its own.
+        # Faust's default (0) sends each routed record in a request of its own.
         producer_linger=PRODUCER_LINGER_SECONDS,
         # aiokafka's 16 KiB batch holds a few dozen records; a send waits while its partition's
         # batch is full. Larger batches: fewer produce requests and per-batch completions.
@@ -139,7 +147,7 @@ def create_app(
     codec = StreamCodec(registry or registry_client(settings), settings.topic_prefix)
 
     def output(event_type: EventType) -> Output:
-        return Output(app, event_type.topic(settings.topic_prefix))
+        return Output(app.agent_producer, event_type.topic(settings.topic_prefix))
 
     streams = Streams(
         app,

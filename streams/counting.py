@@ -75,26 +75,32 @@ def apply_change(
 
 
 def add_deltas(counts: dict[str, Any] | None, deltas: list[tuple[str, int]]) -> dict[str, Any]:
-    """A program's counts ``{"all": n, "days": {day: n}}`` after ``deltas``.
+    """A program's counts ``{"all": n, "days": {day: n}}`` after ``deltas``."""
+    added = {ALL_TIME: counts[ALL_TIME], "days": dict(counts["days"])} if counts else None
+    added = added or {ALL_TIME: 0, "days": {}}
+    add_deltas_into(added, deltas)
+    return added
+
+
+def add_deltas_into(counts: dict[str, Any], deltas: list[tuple[str, int]]) -> None:
+    """Add ``deltas`` to ``counts`` in place.
 
     Counts made here keep only recent days, so only a day they did not have can change which
     days are kept.
     """
-    counts = counts or {ALL_TIME: 0, "days": {}}
-    days = dict(counts["days"])
-    total = counts[ALL_TIME]
+    days = counts["days"]
     new_day = False
     for window, delta in deltas:
         if window == ALL_TIME:
-            total += delta
+            counts[ALL_TIME] += delta
         else:
             new_day = new_day or window not in days
             days[window] = days.get(window, 0) + delta
     if new_day:
         newest = max(days)
-        oldest_kept = (datetime.fromisoformat(newest) - DAILY_COUNTS_KEPT * DAY).date()
-        days = {day: n for day, n in days.items() if day > oldest_kept.isoformat()}
-    return {ALL_TIME: total, "days": days}
+        oldest_kept = (datetime.fromisoformat(newest) - DAILY_COUNTS_KEPT * DAY).date().isoformat()
+        for day in [day for day in days if day <= oldest_kept]:
+            del days[day]
 
 
 # Where a change was read: (offset in the program-partitioned topic, index in that record).
@@ -116,6 +122,27 @@ def _position(counts: dict[str, Any] | None) -> Position:
     return offset, index
 
 
+def order_step(
+    state: dict[str, Any] | None, change: OrderChange, position: Position
+) -> tuple[dict[str, Any] | None, list[tuple[str, int]]]:
+    """An order's new state (None: unchanged) and the deltas of one change; a replayed change
+    (its position is in the state's history) has the deltas it had."""
+    history = state.get("changes", []) if state else []
+    replayed = next((made for made in history if tuple(made["position"]) == position), None)
+    if replayed is not None:
+        return None, [tuple(delta) for delta in replayed["deltas"]]
+    new_state, deltas = apply_change(state, change)
+    if new_state is state:
+        return None, deltas
+    made = {"position": list(position), "deltas": deltas}
+    return {**new_state, "changes": [*history, made]}, deltas
+
+
+def counts_hold(counts: dict[str, Any] | None, position: Position) -> bool:
+    """Whether ``counts`` already hold the change read at ``position``."""
+    return _position(counts) >= position
+
+
 def count_step(
     state: dict[str, Any] | None,
     counts: dict[str, Any] | None,
@@ -130,22 +157,12 @@ def count_step(
     lost (its deltas are in the order state), whichever writes reached Kafka before the crash.
     A replay republishes its windows: the published records may not have reached Kafka.
     """
-    history = state.get("changes", []) if state else []
-    replayed = next((made for made in history if tuple(made["position"]) == position), None)
-    if replayed is not None:
-        new_state, deltas = state, [tuple(delta) for delta in replayed["deltas"]]
-    else:
-        new_state, deltas = apply_change(state, change)
-        if new_state is not state:
-            made = {"position": list(position), "deltas": deltas}
-            new_state = {**new_state, "changes": [*history, made]}
-    if deltas and _position(counts) < position:
+    new_state, deltas = order_step(state, change, position)
+    if deltas and not counts_hold(counts, position):
         new_counts = {**add_deltas(counts, deltas), "position": list(position)}
     else:
         new_counts = None
-    return Step(
-        None if new_state is state else new_state, new_counts, [window for window, _ in deltas]
-    )
+    return Step(new_state, new_counts, [window for window, _ in deltas])
 
 
 class Tally(Generic[S]):
@@ -167,18 +184,26 @@ class Tally(Generic[S]):
         self.published: dict[str, dict[str, int]] = {}  # program -> window -> count
 
     def add(self, change: OrderChange, position: Position, source: S) -> None:
+        """Apply one change, as ``count_step`` does; a program's counts are copied once per
+        batch and updated in place."""
         order, program = str(change.order), str(change.program)
         state = self.states[order][0] if order in self.states else self._load_state(order)
-        counts = self.counts[program][0] if program in self.counts else self._load_counts(program)
-        step = count_step(state, counts, change, position)
-        if step.state is not None:
-            self.states[order] = (step.state, source)
-        if step.counts is not None:
-            counts = step.counts
+        new_state, deltas = order_step(state, change, position)
+        if new_state is not None:
+            self.states[order] = (new_state, source)
+        if not deltas:
+            return
+        tallied = self.counts.get(program)
+        counts = tallied[0] if tallied else self._load_counts(program)
+        if not counts_hold(counts, position):
+            if tallied is None:  # the table's value stays as it is until the batch is written
+                counts = add_deltas(counts, [])
+            add_deltas_into(counts, deltas)
+            counts["position"] = list(position)
             self.counts[program] = (counts, source)
-        if step.windows:  # the count as of this change: a day may leave the table later
-            windows = self.published.setdefault(program, {})
-            windows.update((window, count_for(counts, window)) for window in step.windows)
+        # The count as of this change: a day may leave the table later.
+        windows = self.published.setdefault(program, {})
+        windows.update((window, count_for(counts, window)) for window, _ in deltas)
 
 
 def count_for(counts: dict[str, Any] | None, window: str) -> int:

@@ -3,10 +3,11 @@
 ``table[key] = value`` in Faust serializes through the changelog topic's schema, queues a pending
 message in the producer buffer, and calls the sensors before and after the send and once more for
 the write: about twice what sending the record costs. ``FastTable`` writes the same changelog
-record (same key and value bytes, to the partition of the event being handled) straight to the
-producer, and the same value to the table's store. Faust flushes the producer before it commits
-offsets, so a write reaches the changelog before the offsets of the event that made it are
-committed, as with ``table[key] = value``; recovery reads the changelog as ever.
+record (same key and value bytes, to the partition of the event being handled) through the
+agents' producer (``streams.producer``), and the same value to the table's store. Faust flushes
+that producer too before it commits offsets, so a write reaches the changelog before the offsets
+of the event that made it are committed, as with ``table[key] = value``; recovery reads the
+changelog as ever.
 
 Every write of a table must go through its ``FastTable``: the two paths may reorder one key's
 writes.
@@ -19,17 +20,22 @@ import logging
 from typing import Any
 
 import faust
+from confluent_kafka import Message
 from faust.sensors.prometheus import PrometheusMonitor
+from faust.stores.memory import Store as MemoryStore
 from faust.types import TP
 
-from streams.deliveries import Deliveries
+from streams.producer import AgentProducer
 
 logger = logging.getLogger(__name__)
 
 
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode  # (json.dumps builds one a call)
+
+
 def changelog_bytes(value: Any) -> bytes:
     """A key or value as Faust's ``json`` codec writes it to a changelog (compact, ASCII)."""
-    return json.dumps(value, separators=(",", ":")).encode()
+    return _compact_json(value).encode()
 
 
 class FastTable:
@@ -41,10 +47,12 @@ class FastTable:
     """
 
     def __init__(self, app: faust.App, table: faust.Table) -> None:
-        self._app = app
+        self._producer: AgentProducer = app.agent_producer
         self.table = table
         self._topic = table.changelog_topic.get_topic_name()
-        self._deliveries = Deliveries(app, self._topic, self._written)
+        # Only a persistent store (RocksDB) keeps the changelog offset it has.
+        persistent = not isinstance(table.data, MemoryStore)
+        self._on_delivered = self._producer.reporter(self._written) if persistent else None
         self._counts = None
         if isinstance(app.monitor, PrometheusMonitor):
             operations = app.monitor._metrics.table_operations
@@ -69,11 +77,12 @@ class FastTable:
             self._counts[1].inc()
 
     async def write_changelog(self, key: bytes, value: bytes, partition: int) -> None:
-        """Send one changelog record (to the producer's buffer; Faust flushes it before a
+        """Send one changelog record (to the producer's queue; Faust flushes it before a
         commit)."""
-        sent = await self._app.producer.send(self._topic, key, value, partition, None, None)
-        self._deliveries.add(sent)
+        await self._producer.send(self._topic, key, value, partition, self._on_delivered)
 
-    def _written(self, written: Any) -> None:
+    def _written(self, written: Message) -> None:
         # What Faust does after a changelog write: a RocksDB store remembers the offset it has.
-        self.table.data.set_persisted_offset(TP(written.topic, written.partition), written.offset)
+        self.table.data.set_persisted_offset(
+            TP(written.topic(), written.partition()), written.offset()
+        )

@@ -283,3 +283,31 @@ async def test_a_topic_created_just_after_the_group_joined_is_read_after_a_metad
     finally:
         await consumer.stop()
     assert bool(read) == (max_age_ms == CONSUMER_METADATA_MAX_AGE_MS)
+
+
+def test_a_record_kafka_refuses_stops_the_worker_before_its_event_is_committed(
+    bridge, worker, live_settings
+):
+    from confluent_kafka import Consumer, TopicPartition
+    from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
+
+    prefix = live_settings.topic_prefix
+    admin = AdminClient({"bootstrap.servers": live_settings.bootstrap_servers})
+    limit = ConfigEntry("max.message.bytes", "64", incremental_operation=AlterConfigOpType.SET)
+    too_small = ConfigResource("topic", f"{prefix}.events.enriched", incremental_configs=[limit])
+    for done in admin.incremental_alter_configs([too_small]).values():
+        done.result(30)
+    post(bridge, device_order("created", 1, PROGRAMS[0]))
+
+    assert worker.process.wait(60) != 0
+    assert "publishing to topic=" + f"{prefix}.events.enriched failed" in worker.log_tail(400)
+    group = Consumer(
+        {"bootstrap.servers": live_settings.bootstrap_servers, "group.id": f"{prefix}-streams"}
+    )
+    topic = f"{prefix}.device-order-created"
+    partitions = [TopicPartition(topic, p) for p in range(live_settings.topic_partitions)]
+    try:
+        committed = group.committed(partitions, timeout=30)
+    finally:
+        group.close()
+    assert all(tp.offset < 1 for tp in committed)  # none, or before the event
