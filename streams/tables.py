@@ -22,7 +22,6 @@ from typing import Any
 import faust
 from confluent_kafka import Message
 from faust.sensors.prometheus import PrometheusMonitor
-from faust.stores.memory import Store as MemoryStore
 from faust.types import TP
 
 from streams.producer import AgentProducer
@@ -51,7 +50,7 @@ class FastTable:
         self.table = table
         self._topic = table.changelog_topic.get_topic_name()
         # Only a persistent store (RocksDB) keeps the changelog offset it has.
-        persistent = not isinstance(table.data, MemoryStore)
+        persistent = app.conf.store.scheme != "memory"
         self._on_delivered = self._producer.reporter(self._written) if persistent else None
         self._counts = None
         if isinstance(app.monitor, PrometheusMonitor):

@@ -3,6 +3,7 @@ Kafka refused stops the next commit (real broker)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import uuid
@@ -102,3 +103,13 @@ async def test_faust_s_flush_before_a_commit_flushes_the_agents_producer(setting
 
 def recorded(order: list[str], name: str) -> mock.AsyncMock:
     return mock.AsyncMock(side_effect=lambda: order.append(name))
+
+
+@pytest.mark.parametrize(("store", "only_errors"), [("memory://", True), ("rocksdb://", False)])
+def test_successes_are_reported_only_where_a_table_keeps_changelog_offsets(
+    settings, store, only_errors
+):
+    config = agent_producer_config(dataclasses.replace(settings, streams_store=store))
+    assert config["delivery.report.only.error"] is only_errors
+    assert config["partitioner"] == "murmur2_random"
+    assert (config["acks"], config["enable.idempotence"]) == ("all", True)
