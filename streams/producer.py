@@ -36,6 +36,12 @@ WAIT_SECONDS = 0.005
 Delivered = Callable[[KafkaError | None, Message], None]
 
 
+def keeps_changelog_offsets(store: str) -> bool:
+    """Whether tables in ``store`` (a Faust store URL) keep the changelog offset they have:
+    only they need a report of each record delivered."""
+    return not store.startswith("memory:")
+
+
 def agent_producer_config(settings: Settings) -> dict[str, object]:
     """The bridge's producer settings (idempotent, acks=all, lz4, Java's key hashing, so a key
     lands where Faust's producer put it), batching for throughput."""
@@ -43,9 +49,8 @@ def agent_producer_config(settings: Settings) -> dict[str, object]:
         **producer_config(settings),
         "linger.ms": LINGER_MS,
         "message.timeout.ms": DELIVERY_TIMEOUT_MS,
-        # A success report is a Python call per record; only a RocksDB table needs them (for
-        # the changelog offset it has persisted).
-        "delivery.report.only.error": settings.streams_store.startswith("memory:"),
+        # A success report is a Python call per record.
+        "delivery.report.only.error": not keeps_changelog_offsets(settings.streams_store),
         **settings.kafka_config,
     }
 

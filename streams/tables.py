@@ -24,7 +24,7 @@ from confluent_kafka import Message
 from faust.sensors.prometheus import PrometheusMonitor
 from faust.types import TP
 
-from streams.producer import AgentProducer
+from streams.producer import AgentProducer, keeps_changelog_offsets
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ class FastTable:
         self._producer: AgentProducer = app.agent_producer
         self.table = table
         self._topic = table.changelog_topic.get_topic_name()
-        # Only a persistent store (RocksDB) keeps the changelog offset it has.
-        persistent = app.conf.store.scheme != "memory"
+        persistent = keeps_changelog_offsets(str(app.conf.store))
         self._on_delivered = self._producer.reporter(self._written) if persistent else None
         self._counts = None
         if isinstance(app.monitor, PrometheusMonitor):
